@@ -1,0 +1,158 @@
+package gatehouse
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Client statuses.
+const (
+	ClientActive  = "active"
+	ClientRevoked = "revoked"
+)
+
+// MaxSecrets is the most live secrets a client has: two, during the grace
+// period of a rotation.
+const MaxSecrets = 2
+
+var scopeRE = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,128}$`) // RFC 6749 §3.3 scope-token
+
+// Client is a credential a program authenticates with.
+type Client struct {
+	ID           string
+	Environment  string
+	AccountID    int64
+	Name         string
+	Scopes       []string // allowed scopes
+	Audiences    []string // allowed audiences (RFC 8707)
+	AllowedCIDRs []netip.Prefix
+	Tokens       TokenOverrides
+	Status       string
+	Secrets      []Secret
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Secret is one of a client's secrets, stored as its SHA-256 hash.
+type Secret struct {
+	ID        int64
+	Hash      [sha256.Size]byte
+	CreatedAt time.Time
+	// ExpiresAt is when a rotated-out secret stops working; zero means never.
+	ExpiresAt time.Time
+}
+
+// ClientFilter selects a page of clients, ordered by id.
+type ClientFilter struct {
+	Environment string // "" for all
+	AccountID   int64  // 0 for all
+	AfterID     string // only clients with a larger id
+	Limit       int    // 0 means the store's default
+}
+
+// HashSecret returns the SHA-256 hash under which a secret is stored. Secrets
+// carry 256 bits of randomness, so a slow password hash would add nothing.
+func HashSecret(secret string) [sha256.Size]byte { return sha256.Sum256([]byte(secret)) }
+
+// dummyHash is compared against when a client is unknown, so that an unknown
+// client and a wrong secret take the same time.
+var dummyHash = HashSecret("gatehouse-no-such-client")
+
+// VerifySecret reports whether secret is one of c's live secrets at now. It
+// compares every live secret in constant time; a nil client compares against a
+// dummy hash so that unknown clients cost the same as wrong secrets.
+func (c *Client) VerifySecret(secret string, now time.Time) bool {
+	h := HashSecret(secret)
+	if c == nil {
+		subtle.ConstantTimeCompare(h[:], dummyHash[:])
+		return false
+	}
+	ok := 0
+	for i := range c.Secrets {
+		s := &c.Secrets[i]
+		match := subtle.ConstantTimeCompare(h[:], s.Hash[:])
+		if s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt) {
+			ok |= match
+		}
+	}
+	return ok == 1
+}
+
+// Active reports whether the client may obtain tokens.
+func (c *Client) Active() bool { return c.Status == ClientActive }
+
+// AllowsScope reports whether every scope in requested is allowed.
+func (c *Client) AllowsScope(requested []string) bool {
+	for _, s := range requested {
+		if !contains(c.Scopes, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// AllowsAudience reports whether aud is one of the client's audiences.
+func (c *Client) AllowsAudience(aud string) bool { return contains(c.Audiences, aud) }
+
+// AllowsIP reports whether ip may use the client: true when the client has
+// no allowlist.
+func (c *Client) AllowsIP(ip netip.Addr) bool {
+	if len(c.AllowedCIDRs) == 0 {
+		return true
+	}
+	ip = ip.Unmap()
+	for _, p := range c.AllowedCIDRs {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the client's fields.
+func (c *Client) Validate() error {
+	if !ValidEnvironmentName(c.Environment) {
+		return Errorf(EINVALID, "environment %q is not a valid environment name", c.Environment)
+	}
+	if strings.TrimSpace(c.Name) == "" || len(c.Name) > 200 {
+		return Errorf(EINVALID, "client name must be 1-200 characters")
+	}
+	if c.AccountID <= 0 {
+		return Errorf(EINVALID, "client needs an account")
+	}
+	for _, s := range c.Scopes {
+		if !scopeRE.MatchString(s) {
+			return Errorf(EINVALID, "scope %q is not a valid scope token", s)
+		}
+	}
+	for _, a := range c.Audiences {
+		if a == "" || len(a) > 512 || strings.ContainsAny(a, " \t\r\n") {
+			return Errorf(EINVALID, "audience %q must be a non-empty string without spaces", a)
+		}
+	}
+	if len(c.Secrets) > MaxSecrets {
+		return Errorf(EINVALID, "a client has at most %d secrets", MaxSecrets)
+	}
+	switch c.Status {
+	case ClientActive, ClientRevoked:
+	default:
+		return Errorf(EINVALID, "client status %q must be active or revoked", c.Status)
+	}
+	return nil
+}
+
+// ValidScope reports whether s is a valid RFC 6749 scope token.
+func ValidScope(s string) bool { return scopeRE.MatchString(s) }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

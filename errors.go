@@ -1,0 +1,77 @@
+package gatehouse
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Application error codes. They are machine-readable and stable: the admin API
+// returns them in {"error":{"code","message"}} and maps each to one HTTP
+// status (internal/adminapi).
+const (
+	ECONFLICT     = "conflict"
+	EINTERNAL     = "internal"
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
+	EUNAVAILABLE  = "unavailable"
+)
+
+// Error is the application error: a code from the list above and a message
+// that is safe to show to the caller.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("gatehouse error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, ErrNotFound) holds for every not-found error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
+}
+
+// Sentinel errors returned by storage. Compare with errors.Is.
+var (
+	ErrNotFound    = &Error{Code: ENOTFOUND}
+	ErrConflict    = &Error{Code: ECONFLICT}
+	ErrUnavailable = &Error{Code: EUNAVAILABLE}
+)
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, and
+// "internal error" for any other error so that internals never leak.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		if e.Message == "" {
+			return e.Code
+		}
+		return e.Message
+	}
+	return "internal error"
+}
