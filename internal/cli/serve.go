@@ -1,8 +1,131 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
 
-// newServeCommand is a placeholder until the command is written.
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+
+	"github.com/gatehouse-dev/gatehouse/internal/app"
+)
+
+// serverFlags are the flags serve and migrate share. Each also reads
+// GATEHOUSE_<NAME> and the YAML config file; a flag beats the environment,
+// which beats the file, which beats the default.
+type serverFlags struct {
+	configFile string
+	cfg        app.Config
+}
+
+func (f *serverFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.configFile, "config", "", "YAML config file (keys: addr, public_url, data_dir, database, redis, log_format, log_level, cache_poll, cache_max_staleness, shutdown_timeout)")
+	fs.StringVar(&f.cfg.Addr, "addr", "", "listen address (default 127.0.0.1:8080)")
+	fs.StringVar(&f.cfg.PublicURL, "public-url", "", "public base URL; issuers are {public-url}/realms/{env} (default http://{addr})")
+	fs.StringVar(&f.cfg.DataDir, "data-dir", "", "data directory: SQLite database, admin.key (default ./gatehouse-data)")
+	fs.StringVar(&f.cfg.Database, "database", "", "sqlite://PATH (default {data-dir}/gatehouse.db) or postgres://...")
+	fs.StringVar(&f.cfg.Redis, "redis", "", "Redis URL for shared rate limits (optional)")
+	fs.StringVar(&f.cfg.LogFormat, "log-format", "", "log format: text or json (default text)")
+	fs.StringVar(&f.cfg.LogLevel, "log-level", "", "log level: debug, info, warn, error (default info)")
+}
+
+// resolve returns the configuration from flags, environment and file.
+func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
+	if err := bindEnv(fs, os.Getenv); err != nil {
+		return app.Config{}, err
+	}
+	var cfg app.Config
+	if f.configFile != "" {
+		b, err := os.ReadFile(f.configFile)
+		if err != nil {
+			return cfg, fmt.Errorf("read config file: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &cfg); err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", f.configFile, err)
+		}
+	}
+	set := func(name string, dst *string, v string) {
+		if fs.Changed(name) {
+			*dst = v
+		}
+	}
+	set("addr", &cfg.Addr, f.cfg.Addr)
+	set("public-url", &cfg.PublicURL, f.cfg.PublicURL)
+	set("data-dir", &cfg.DataDir, f.cfg.DataDir)
+	set("database", &cfg.Database, f.cfg.Database)
+	set("redis", &cfg.Redis, f.cfg.Redis)
+	set("log-format", &cfg.LogFormat, f.cfg.LogFormat)
+	set("log-level", &cfg.LogLevel, f.cfg.LogLevel)
+	cfg.AdminPassword = os.Getenv("GATEHOUSE_ADMIN_PASSWORD")
+	cfg.Defaults()
+	return cfg, cfg.Validate()
+}
+
+func newLogger(w io.Writer, cfg app.Config) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
 func newServeCommand() *cobra.Command {
-	return &cobra.Command{Use: "serve", Hidden: true}
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Gatehouse server",
+		Long: `Run the Gatehouse server. With no flags it serves on 127.0.0.1:8080 with an
+embedded SQLite database in ./gatehouse-data. The first start creates the
+sandbox, production and admin environments, a signing key each, an operator
+user and an admin API key in {data-dir}/admin.key.
+
+Every flag can also be set as GATEHOUSE_<FLAG> (e.g. GATEHOUSE_DATABASE) or in
+the YAML file named by --config.`,
+		Example: `  gatehouse serve
+  gatehouse serve --addr 0.0.0.0:8080 --public-url https://auth.example.com
+  GATEHOUSE_DATABASE=postgres://gatehouse@db/gatehouse gatehouse serve`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			m := app.New(cfg, newLogger(cmd.ErrOrStderr(), cfg))
+			m.Stderr = cmd.ErrOrStderr()
+			defer m.Close()
+			return m.Run(cmd.Context())
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func newMigrateCommand() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:     "migrate",
+		Short:   "Apply database schema migrations (serve does this too)",
+		Example: `  gatehouse migrate --database postgres://gatehouse@db/gatehouse`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			if err := app.Migrate(cmd.Context(), cfg); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "migrations applied in %s\n", time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
 }

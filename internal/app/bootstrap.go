@@ -1,0 +1,206 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/keys"
+	"github.com/gatehouse-dev/gatehouse/internal/password"
+)
+
+// Names the first start gives to what it creates.
+const (
+	adminClientName = "gatehouse-admin"
+	operatorEmail   = "admin@localhost"
+	operatorAccount = "Gatehouse operators"
+)
+
+func adminKeyPath(dataDir string) string { return filepath.Join(dataDir, "admin.key") }
+
+// bootstrap makes sure that what a first start creates exists: the sandbox,
+// production and admin environments with an ES256 key each, the admin
+// client whose API key is in {data-dir}/admin.key, and an operator user.
+// Every step checks before it creates, so a restart (or a start interrupted
+// half-way) changes nothing that exists.
+func (m *Main) bootstrap(ctx context.Context) error {
+	for _, name := range []string{gatehouse.EnvSandbox, gatehouse.EnvProduction, gatehouse.EnvAdmin} {
+		if err := m.ensureEnvironment(ctx, name); err != nil {
+			return err
+		}
+	}
+	if err := m.ensureAdminKey(ctx); err != nil {
+		return err
+	}
+	return m.ensureOperator(ctx)
+}
+
+func (m *Main) ensureEnvironment(ctx context.Context, name string) error {
+	_, err := m.store.Environment(ctx, name)
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		now := m.Now().UTC()
+		err = m.store.CreateEnvironment(ctx, &gatehouse.Environment{
+			Name: name, SigningAlgorithm: gatehouse.AlgES256, Tokens: gatehouse.DefaultTokenSettings(),
+			CreatedAt: now, UpdatedAt: now,
+		})
+		if errors.Is(err, gatehouse.ErrConflict) { // another replica was faster
+			err = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("environment %s: %w", name, err)
+	}
+	list, err := m.store.SigningKeys(ctx, name)
+	if err != nil {
+		return fmt.Errorf("signing keys of %s: %w", name, err)
+	}
+	for _, k := range list {
+		if k.State == gatehouse.KeyActive {
+			return nil
+		}
+	}
+	k, err := keys.Generate(name, gatehouse.AlgES256, gatehouse.KeyActive, m.Rand, m.Now())
+	if err != nil {
+		return err
+	}
+	if err := m.store.CreateSigningKey(ctx, k); err != nil {
+		return fmt.Errorf("signing key of %s: %w", name, err)
+	}
+	m.Logger.Info("created signing key", "environment", name, "kid", k.ID, "alg", k.Algorithm)
+	return nil
+}
+
+// ensureAdminKey makes sure the admin client exists and that admin.key holds
+// a working API key for it; when the file is missing or stale, the client
+// gets a new secret and the file is rewritten.
+func (m *Main) ensureAdminKey(ctx context.Context) error {
+	client, err := m.findAdminClient(ctx)
+	if err != nil {
+		return err
+	}
+	path := adminKeyPath(m.Config.DataDir)
+	if client != nil {
+		if b, err := os.ReadFile(path); err == nil {
+			id, secret, perr := gatehouse.ParseAPIKey(strings.TrimSpace(string(b)))
+			if perr == nil && id == client.ID && client.VerifySecret(secret, m.Now()) {
+				return nil
+			}
+		}
+	}
+	secret, err := gatehouse.NewSecret(m.Rand)
+	if err != nil {
+		return err
+	}
+	now := m.Now().UTC()
+	if client == nil {
+		acct := &gatehouse.Account{Name: operatorAccount, CreatedAt: now}
+		if err := m.store.CreateAccount(ctx, acct); err != nil {
+			return fmt.Errorf("operators account: %w", err)
+		}
+		id, err := gatehouse.NewClientID(m.Rand)
+		if err != nil {
+			return err
+		}
+		client = &gatehouse.Client{
+			ID: id, Environment: gatehouse.EnvAdmin, AccountID: acct.ID, Name: adminClientName,
+			Scopes: []string{gatehouse.ScopeAdminRead, gatehouse.ScopeAdminWrite}, Status: gatehouse.ClientActive,
+			Secrets:   []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now}},
+			CreatedAt: now, UpdatedAt: now,
+		}
+		if err := m.store.CreateClient(ctx, client); err != nil {
+			return fmt.Errorf("admin client: %w", err)
+		}
+	} else {
+		client.Secrets = []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now}}
+		client.UpdatedAt = now
+		if err := m.store.UpdateClient(ctx, client); err != nil {
+			return fmt.Errorf("admin client: %w", err)
+		}
+	}
+	if err := writeFileAtomic(path, []byte(gatehouse.FormatAPIKey(gatehouse.EnvAdmin, client.ID, secret)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin key: %w", err)
+	}
+	m.Logger.Info("wrote the admin API key", "path", path, "client_id", client.ID)
+	return nil
+}
+
+func (m *Main) findAdminClient(ctx context.Context) (*gatehouse.Client, error) {
+	for f := (gatehouse.ClientFilter{Environment: gatehouse.EnvAdmin, Limit: 1000}); ; {
+		page, err := m.store.Clients(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list admin clients: %w", err)
+		}
+		for _, c := range page {
+			if c.Name == adminClientName && c.Active() {
+				return c, nil
+			}
+		}
+		if len(page) < f.Limit {
+			return nil, nil
+		}
+		f.AfterID = page[len(page)-1].ID
+	}
+}
+
+// ensureOperator creates the first operator user. Its password is
+// GATEHOUSE_ADMIN_PASSWORD, or a random one printed once to the terminal
+// (never to the log).
+func (m *Main) ensureOperator(ctx context.Context) error {
+	_, err := m.store.UserByEmail(ctx, operatorEmail)
+	if err == nil {
+		return nil
+	} else if !errors.Is(err, gatehouse.ErrNotFound) {
+		return fmt.Errorf("operator user: %w", err)
+	}
+	pw := m.Config.AdminPassword
+	generated := pw == ""
+	if generated {
+		if pw, err = gatehouse.RandomString(m.Rand, 20); err != nil {
+			return err
+		}
+	}
+	hash, err := password.Hash(pw, m.Rand)
+	if err != nil {
+		return err
+	}
+	u := &gatehouse.User{Email: operatorEmail, PasswordHash: hash, Operator: true, CreatedAt: m.Now().UTC()}
+	if err := m.store.CreateUser(ctx, u); errors.Is(err, gatehouse.ErrConflict) {
+		return nil // another replica created it
+	} else if err != nil {
+		return fmt.Errorf("operator user: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(m.Stderr, "\nFirst start: operator %s has password %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n\n", operatorEmail, pw)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path with perm via a temporary file and a
+// rename, so a crash never leaves a half-written file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,93 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything `gatehouse serve` can be told (SPEC §3). Its zero
+// value, after Defaults, runs a complete server on SQLite.
+type Config struct {
+	Addr      string `yaml:"addr"`
+	PublicURL string `yaml:"public_url"`
+	DataDir   string `yaml:"data_dir"`
+	Database  string `yaml:"database"`
+	Redis     string `yaml:"redis"`
+	LogFormat string `yaml:"log_format"` // text or json
+	LogLevel  string `yaml:"log_level"`  // debug, info, warn, error
+	// AdminPassword is the first operator's password; random when empty.
+	AdminPassword string `yaml:"-"`
+	// CachePoll is how often the credential cache follows the change feed.
+	CachePoll time.Duration `yaml:"cache_poll"`
+	// CacheMaxStaleness is how long token requests are served from a cache
+	// that cannot reach the store before they get 503.
+	CacheMaxStaleness time.Duration `yaml:"cache_max_staleness"`
+	// ShutdownTimeout bounds a graceful stop.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Defaults fills in every empty field.
+func (c *Config) Defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./gatehouse-data"
+	}
+	if c.Database == "" {
+		c.Database = "sqlite://" + filepath.ToSlash(filepath.Join(c.DataDir, "gatehouse.db"))
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.CachePoll == 0 {
+		c.CachePoll = 250 * time.Millisecond
+	}
+	if c.CacheMaxStaleness == 0 {
+		c.CacheMaxStaleness = 5 * time.Minute
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+}
+
+// Validate checks the configuration after Defaults.
+func (c *Config) Validate() error {
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("public URL %q must be an absolute http(s) URL without query", c.PublicURL)
+		}
+	}
+	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		return fmt.Errorf("database %q must start with sqlite:, postgres:// or postgresql://", redactDSN(c.Database))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log format %q must be text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log level %q must be debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// redactDSN hides a password in a database URL, for logs and errors.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "<unparseable database URL>"
+	} else if u.User == nil {
+		return dsn
+	}
+	return u.Redacted()
+}

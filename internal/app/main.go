@@ -1,0 +1,231 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
+	"github.com/gatehouse-dev/gatehouse/internal/cache"
+	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
+	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
+	"github.com/gatehouse-dev/gatehouse/internal/tokens"
+)
+
+// Main is a running Gatehouse server.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// Stderr receives the one-time first-start notice (operator password).
+	Stderr io.Writer
+	Now    func() time.Time
+	Rand   io.Reader
+
+	store     *sqlstore.Store
+	dir       *cache.Directory
+	issuer    *tokens.Issuer
+	listener  net.Listener
+	http      *http.Server
+	publicURL string
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// New returns a server for cfg; Defaults is applied to cfg.
+func New(cfg Config, logger *slog.Logger) *Main {
+	cfg.Defaults()
+	return &Main{Config: cfg, Logger: logger, Stderr: os.Stderr, Now: time.Now, Rand: rand.Reader}
+}
+
+// Migrate opens the database and applies pending migrations.
+func Migrate(ctx context.Context, cfg Config) error {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return store.Migrate(ctx)
+}
+
+func openStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
+	if strings.HasPrefix(cfg.Database, "sqlite:") {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	store, err := sqlstore.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.Database), err)
+	}
+	return store, nil
+}
+
+// Open prepares the server: storage, migrations, bootstrap, cache, listener.
+// After Open, Addr and PublicURL are known; Run serves.
+func (m *Main) Open(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	store, err := openStore(ctx, m.Config)
+	if err != nil {
+		return err
+	}
+	m.store = store
+	if err := store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.publicURL = strings.TrimSuffix(m.Config.PublicURL, "/")
+	if m.publicURL == "" {
+		m.publicURL = "http://" + ln.Addr().String()
+	}
+	if err := m.bootstrap(ctx); err != nil {
+		return fmt.Errorf("first-start bootstrap: %w", err)
+	}
+	m.dir = cache.New(cache.Config{Store: store, Now: m.Now, Logger: m.Logger})
+	if err := m.dir.Load(ctx); err != nil {
+		return fmt.Errorf("load credentials: %w", err)
+	}
+	m.issuer = tokens.NewIssuer(tokens.Config{
+		Directory: m.dir, Store: store, IssuerURL: m.IssuerURL,
+		Now: m.Now, Rand: m.Rand, Logger: m.Logger, MaxStaleness: m.Config.CacheMaxStaleness,
+	})
+	admin := adminapi.New(adminapi.Config{
+		Store:        store,
+		Authenticate: m.authenticateAdmin,
+		Refresh:      m.dir.Refresh,
+		IssuerURL:    m.IssuerURL,
+		Rand:         m.Rand,
+		Now:          m.Now,
+		Logger:       m.Logger,
+	})
+	m.http = &http.Server{
+		Handler: httpapi.New(httpapi.Config{
+			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// IssuerURL returns the issuer of an environment: {public_url}/realms/{env}.
+func (m *Main) IssuerURL(env string) string { return m.publicURL + "/realms/" + env }
+
+// Addr is the address the server listens on (known after Open).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// PublicURL is the server's public base URL (known after Open).
+func (m *Main) PublicURL() string { return m.publicURL }
+
+// AdminKeyFile is where the first start wrote the admin API key.
+func (m *Main) AdminKeyFile() string { return adminKeyPath(m.Config.DataDir) }
+
+func (m *Main) authenticateAdmin(r *http.Request) (*gatehouse.Principal, error) {
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a Bearer token or admin API key is required")
+	}
+	return m.issuer.AuthenticateBearer(gatehouse.EnvAdmin, strings.TrimSpace(cred))
+}
+
+// Run serves until ctx ends, then stops gracefully: in-flight requests get
+// ShutdownTimeout to finish.
+func (m *Main) Run(ctx context.Context) error {
+	if m.http == nil {
+		if err := m.Open(ctx); err != nil {
+			return err
+		}
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() { defer m.wg.Done(); m.dir.Watch(bg, m.Config.CachePoll) }()
+	go func() { defer m.wg.Done(); m.housekeeping(bg) }()
+
+	m.Logger.Info("gatehouse is serving", "addr", m.Addr(), "public_url", m.publicURL, "database", m.store.Dialect())
+	errc := make(chan error, 1)
+	go func() { errc <- m.http.Serve(m.listener) }()
+	select {
+	case err := <-errc:
+		m.stopBackground()
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	m.Logger.Info("stopping: finishing in-flight requests", "timeout", m.Config.ShutdownTimeout)
+	sctx, scancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer scancel()
+	err := m.http.Shutdown(sctx)
+	m.stopBackground()
+	return err
+}
+
+func (m *Main) stopBackground() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+}
+
+// housekeeping prunes what no longer matters: changes older than an hour and
+// records of revoked tokens that have expired.
+func (m *Main) housekeeping(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := m.Now()
+		if err := m.store.DeleteChanges(ctx, now.Add(-time.Hour)); err != nil {
+			m.Logger.Warn("prune change feed", "err", err)
+		}
+		if err := m.store.DeleteExpiredRevocations(ctx, now); err != nil {
+			m.Logger.Warn("prune revoked tokens", "err", err)
+		}
+	}
+}
+
+// Close releases what Open acquired. Call it after Run returns.
+func (m *Main) Close() error {
+	m.stopBackground()
+	var errs []error
+	if m.listener != nil {
+		if err := m.listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}

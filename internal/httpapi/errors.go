@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/tokens"
+)
+
+// oauthErrorBody is the RFC 6749 §5.2 error body.
+type oauthErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeOAuthError is the one function that writes OAuth errors. basicRealm
+// is the environment when the client used HTTP Basic authentication; an
+// invalid_client answer then carries the WWW-Authenticate challenge
+// (RFC 6749 §5.2).
+func writeOAuthError(w http.ResponseWriter, e *tokens.Error, basicRealm string) {
+	h := w.Header()
+	if e.Code == tokens.ErrInvalidClient && basicRealm != "" {
+		h.Set("WWW-Authenticate", `Basic realm="`+basicRealm+`"`)
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
+	writeJSON(w, e.Status, oauthErrorBody{Error: e.Code, Description: e.Description})
+}
+
+// writeJSON writes v as a JSON response that no cache may keep.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// methodNotAllowed answers a request with the wrong method.
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	e := tokens.NewError(tokens.ErrInvalidRequest, "method not allowed; use %s", allow)
+	e.Status = http.StatusMethodNotAllowed
+	writeOAuthError(w, e, "")
+}

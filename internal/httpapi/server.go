@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+
+	"github.com/gatehouse-dev/gatehouse/internal/tokens"
+)
+
+// Config configures the public HTTP surface.
+type Config struct {
+	Issuer *tokens.Issuer
+	// Admin serves /admin/v1/; nil leaves it out.
+	Admin http.Handler
+	// Ping reports whether storage is reachable, for /readyz.
+	Ping   func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// prefixes are the roots every per-environment path is served under: the
+// current Keycloak layout and the older one with /auth.
+var prefixes = []string{"", "/auth"}
+
+// New returns the handler of every public route.
+func New(cfg Config) http.Handler {
+	s := &server{issuer: cfg.Issuer, ping: cfg.Ping, logger: cfg.Logger}
+	mux := http.NewServeMux()
+	for _, p := range prefixes {
+		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/token", s.token)
+		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/token/introspect", s.introspect)
+		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/revoke", s.revoke)
+		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/certs", s.jwks)
+		mux.HandleFunc(p+"/realms/{env}/.well-known/openid-configuration", s.discovery)
+		mux.HandleFunc("/.well-known/oauth-authorization-server"+p+"/realms/{env}", s.discovery)
+	}
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.HandleFunc("/readyz", s.readyz)
+	if cfg.Admin != nil {
+		mux.Handle("/admin/", cfg.Admin)
+	}
+	return mux
+}
+
+type server struct {
+	issuer *tokens.Issuer
+	ping   func(ctx context.Context) error
+	logger *slog.Logger
+}
+
+// remoteIP is the address of the peer; requests through trusted proxies are
+// handled in a later change.
+func remoteIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, _ := netip.ParseAddr(host)
+	return ip.Unmap()
+}

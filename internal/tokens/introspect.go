@@ -1,0 +1,139 @@
+package tokens
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/cache"
+)
+
+// Introspection is an RFC 7662 §2.2 introspection response. When Active is
+// false every other field is empty.
+type Introspection struct {
+	Active    bool   `json:"active"`
+	Scope     string `json:"scope,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	TokenType string `json:"token_type,omitempty"`
+	ExpiresAt int64  `json:"exp,omitempty"`
+	IssuedAt  int64  `json:"iat,omitempty"`
+	Subject   string `json:"sub,omitempty"`
+	Audience  string `json:"aud,omitempty"`
+	Issuer    string `json:"iss,omitempty"`
+	ID        string `json:"jti,omitempty"`
+	AccountID int64  `json:"account_id,omitempty"`
+}
+
+// validate returns the claims of token if it is an active token of env:
+// signed by one of env's published keys, issued by env's issuer, unexpired,
+// not revoked, and held by a client that is still active.
+func (i *Issuer) validate(env *cache.Environment, token string) (*Claims, bool) {
+	payload, err := env.Keys.Verify(token)
+	if err != nil {
+		return nil, false
+	}
+	var c Claims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, false
+	}
+	if c.Issuer != i.issuerURL(env.Name) || c.ExpiresAt <= i.now().Unix() || c.ID == "" || i.dir.Revoked(c.ID) {
+		return nil, false
+	}
+	client := i.dir.Client(c.ClientID)
+	if client == nil || !client.Active() || client.Environment != env.Name {
+		return nil, false
+	}
+	return &c, true
+}
+
+// Introspect answers an introspection request (RFC 7662) made by an
+// authenticated client of envName about token. Any client of the
+// environment may introspect any of its tokens.
+func (i *Issuer) Introspect(envName string, caller Credentials, token string) (*Introspection, *Error) {
+	env, oerr := i.Environment(envName)
+	if oerr != nil {
+		return nil, oerr
+	}
+	if _, _, oerr := i.Authenticate(envName, caller); oerr != nil {
+		return nil, oerr
+	}
+	if token == "" {
+		return nil, NewError(ErrInvalidRequest, "token is required")
+	}
+	c, ok := i.validate(env, token)
+	if !ok {
+		return &Introspection{Active: false}, nil
+	}
+	return &Introspection{
+		Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
+		ExpiresAt: c.ExpiresAt, IssuedAt: c.IssuedAt, Subject: c.Subject, Audience: c.Audience,
+		Issuer: c.Issuer, ID: c.ID, AccountID: c.AccountID,
+	}, nil
+}
+
+// Revoke revokes token on behalf of an authenticated client of envName
+// (RFC 7009). An invalid, expired or unknown token is not an error; another
+// client's token is refused with unauthorized_client and stays valid.
+func (i *Issuer) Revoke(ctx context.Context, envName string, caller Credentials, token string) *Error {
+	env, oerr := i.Environment(envName)
+	if oerr != nil {
+		return oerr
+	}
+	client, _, oerr := i.Authenticate(envName, caller)
+	if oerr != nil {
+		return oerr
+	}
+	if token == "" {
+		return NewError(ErrInvalidRequest, "token is required")
+	}
+	c, ok := i.validate(env, token)
+	if !ok {
+		return nil
+	}
+	if c.ClientID != client.ID {
+		return NewError(ErrUnauthorizedClient, "a client may revoke only its own tokens")
+	}
+	err := i.store.RevokeToken(ctx, &gatehouse.RevokedToken{
+		ID: c.ID, Environment: env.Name, ClientID: c.ClientID,
+		ExpiresAt: unix(c.ExpiresAt), RevokedAt: i.now(),
+	})
+	if err == nil {
+		err = i.dir.Refresh(ctx)
+	}
+	if err != nil {
+		i.logger.ErrorContext(ctx, "revoke token", "client_id", client.ID, "environment", env.Name, "err", err)
+		if gatehouse.ErrorCode(err) == gatehouse.EUNAVAILABLE {
+			return NewError(ErrTemporarilyUnavailable, "the token store is unreachable; retry later")
+		}
+		return NewError(ErrServerError, "the token could not be revoked")
+	}
+	return nil
+}
+
+// AuthenticateBearer authenticates a bearer credential presented to a
+// resource Gatehouse itself serves (the admin API): an access token issued
+// by envName, or an API key of one of envName's clients.
+func (i *Issuer) AuthenticateBearer(envName, credential string) (*gatehouse.Principal, error) {
+	unauthorized := gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a valid bearer token or API key of the %s environment is required", envName)
+	env := i.dir.Environment(envName)
+	if env == nil || credential == "" {
+		return nil, unauthorized
+	}
+	if gatehouse.LooksLikeAPIKey(credential) {
+		id, secret, err := gatehouse.ParseAPIKey(credential)
+		if err != nil {
+			return nil, unauthorized
+		}
+		c, _, oerr := i.Authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret})
+		if oerr != nil {
+			return nil, unauthorized
+		}
+		return &gatehouse.Principal{ClientID: c.ID, Environment: envName, AccountID: c.AccountID, Scopes: c.Scopes}, nil
+	}
+	c, ok := i.validate(env, credential)
+	if !ok {
+		return nil, unauthorized
+	}
+	return &gatehouse.Principal{ClientID: c.ClientID, Environment: envName, AccountID: c.AccountID, Scopes: strings.Fields(c.Scope)}, nil
+}

@@ -1,0 +1,211 @@
+package tokens
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/cache"
+)
+
+// Config configures an Issuer.
+type Config struct {
+	Directory *cache.Directory
+	Store     gatehouse.Store
+	// IssuerURL returns an environment's issuer: {public_url}/realms/{env}.
+	IssuerURL func(env string) string
+	Now       func() time.Time
+	Rand      io.Reader
+	Logger    *slog.Logger
+	// MaxStaleness is how long the cache may go without reaching the store
+	// before token requests get 503 temporarily_unavailable: beyond it a
+	// revoked credential could still be honoured. Zero means forever.
+	MaxStaleness time.Duration
+}
+
+// Issuer is the issuing core.
+type Issuer struct {
+	dir          *cache.Directory
+	store        gatehouse.Store
+	issuerURL    func(string) string
+	now          func() time.Time
+	rand         io.Reader
+	logger       *slog.Logger
+	maxStaleness time.Duration
+}
+
+// NewIssuer returns an issuer.
+func NewIssuer(cfg Config) *Issuer {
+	return &Issuer{
+		dir: cfg.Directory, store: cfg.Store, issuerURL: cfg.IssuerURL,
+		now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, maxStaleness: cfg.MaxStaleness,
+	}
+}
+
+// IssuerURL returns the issuer of env.
+func (i *Issuer) IssuerURL(env string) string { return i.issuerURL(env) }
+
+// Environment returns a loaded environment or the 404 invalid_request error.
+func (i *Issuer) Environment(name string) (*cache.Environment, *Error) {
+	if e := i.dir.Environment(name); e != nil {
+		return e, nil
+	}
+	return nil, ErrUnknownEnvironment(name)
+}
+
+// Token is an issued access token.
+type Token struct {
+	AccessToken string
+	ExpiresAt   time.Time
+	// ExpiresIn is the lifetime left, in whole seconds.
+	ExpiresIn   int64
+	Scope       string
+	Client      *gatehouse.Client
+	Environment string
+}
+
+// Issue handles a token request: environment, grant type, client
+// authentication, scope and audience, then mints the token.
+func (i *Issuer) Issue(ctx context.Context, req *Request) (*Token, *Error) {
+	if req.Environment != "" {
+		if _, err := i.Environment(req.Environment); err != nil {
+			return nil, err
+		}
+	}
+	switch req.GrantType {
+	case "":
+		return nil, NewError(ErrInvalidRequest, "grant_type is required")
+	case GrantClientCredentials:
+	default:
+		return nil, NewError(ErrUnsupportedGrantType, "grant type %q is not supported; use client_credentials", req.GrantType)
+	}
+	if err := i.fresh(); err != nil {
+		return nil, err
+	}
+	client, env, oerr := i.Authenticate(req.Environment, req.Credentials)
+	if oerr != nil {
+		return nil, oerr
+	}
+	if !client.AllowsIP(req.RemoteIP) {
+		return nil, errClientAuth()
+	}
+	requested := scopes(req.Scope)
+	if !client.AllowsScope(requested) {
+		return nil, NewError(ErrInvalidScope, "requested scope is not allowed for this client")
+	}
+	if len(requested) == 0 {
+		requested = client.Scopes
+	}
+	settings := client.Tokens.Apply(env.Tokens)
+	aud, oerr := audience(client, settings, req.Audiences, i.issuerURL(env.Name))
+	if oerr != nil {
+		return nil, oerr
+	}
+	tok, err := i.mint(env, client, settings, strings.Join(requested, " "), aud)
+	if err != nil {
+		i.logger.ErrorContext(ctx, "mint token", "client_id", client.ID, "environment", env.Name, "err", err)
+		return nil, NewError(ErrServerError, "the token could not be issued")
+	}
+	return tok, nil
+}
+
+// fresh refuses service when the cache has lost the store for too long.
+func (i *Issuer) fresh() *Error {
+	if i.maxStaleness > 0 && i.now().Sub(i.dir.LastSync()) > i.maxStaleness {
+		return NewError(ErrTemporarilyUnavailable, "the credential store is unreachable; retry later")
+	}
+	return nil
+}
+
+// audience picks the token's audience: the requested one if the client may
+// use it (RFC 8707), else the default audience, else the issuer.
+func audience(c *gatehouse.Client, s gatehouse.TokenSettings, requested []string, issuer string) (string, *Error) {
+	switch len(requested) {
+	case 0:
+		if s.DefaultAudience != "" {
+			return s.DefaultAudience, nil
+		}
+		return issuer, nil
+	case 1:
+		if c.AllowsAudience(requested[0]) || requested[0] == s.DefaultAudience {
+			return requested[0], nil
+		}
+		return "", NewError(ErrInvalidTarget, "requested audience is not allowed for this client")
+	}
+	return "", NewError(ErrInvalidTarget, "request one audience per token")
+}
+
+// Authenticate checks a client's credentials against the cache. env is the
+// environment the request is addressed to, or "" to let the credential
+// decide. Every failure is the same invalid_client error.
+func (i *Issuer) Authenticate(env string, cr Credentials) (*gatehouse.Client, *cache.Environment, *Error) {
+	if cr.Method == AuthNone {
+		return nil, nil, NewError(ErrInvalidClient, "client authentication is required")
+	}
+	c := i.dir.Client(cr.ClientID)
+	if !c.VerifySecret(cr.Secret, i.now()) || !c.Active() || (env != "" && c.Environment != env) {
+		return nil, nil, errClientAuth()
+	}
+	e := i.dir.Environment(c.Environment)
+	if e == nil {
+		return nil, nil, errClientAuth()
+	}
+	return c, e, nil
+}
+
+// Claims are the claims of a Gatehouse JWT access token (RFC 9068 §2.2).
+type Claims struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	ExpiresAt int64  `json:"exp"`
+	IssuedAt  int64  `json:"iat"`
+	ID        string `json:"jti"`
+	ClientID  string `json:"client_id"`
+	Scope     string `json:"scope,omitempty"`
+	AccountID int64  `json:"account_id"`
+}
+
+func (i *Issuer) mint(env *cache.Environment, c *gatehouse.Client, s gatehouse.TokenSettings, scope, aud string) (*Token, error) {
+	key := env.Keys.Active
+	if key == nil {
+		return nil, fmt.Errorf("environment %s has no active signing key", env.Name)
+	}
+	jti, err := i.tokenID()
+	if err != nil {
+		return nil, err
+	}
+	now := i.now()
+	exp := now.Add(s.Lifetime)
+	payload, err := json.Marshal(Claims{
+		Issuer: i.issuerURL(env.Name), Subject: c.ID, Audience: aud,
+		ExpiresAt: exp.Unix(), IssuedAt: now.Unix(), ID: jti,
+		ClientID: c.ID, Scope: scope, AccountID: c.AccountID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	jwt, err := key.Sign(payload)
+	if err != nil {
+		return nil, err
+	}
+	return &Token{
+		AccessToken: jwt, ExpiresAt: time.Unix(exp.Unix(), 0), ExpiresIn: int64(s.Lifetime / time.Second),
+		Scope: scope, Client: c, Environment: env.Name,
+	}, nil
+}
+
+// tokenID returns 128 random bits, base64url-encoded.
+func (i *Issuer) tokenID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(i.rand, b[:]); err != nil {
+		return "", fmt.Errorf("read randomness: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
