@@ -28,33 +28,10 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, oerr, "")
 		return
 	}
-	form, oerr := parseForm(r)
-	if oerr != nil {
-		writeOAuthError(w, oerr, "")
-		return
-	}
-	creds, basic, oerr := clientCredentials(r, form)
-	realm := ""
-	if basic {
-		realm = env
-	}
+	req, realm, oerr := parseTokenRequest(r, env)
 	if oerr != nil {
 		writeOAuthError(w, oerr, realm)
 		return
-	}
-	req := tokens.Request{
-		Environment: env,
-		GrantType:   form.Get("grant_type"),
-		Credentials: creds,
-		Scope:       form.Get("scope"),
-		RemoteIP:    remoteIP(r),
-		Dialect:     "standard",
-	}
-	if a := form.Get("audience"); a != "" {
-		req.Audiences = append(req.Audiences, a)
-	}
-	if a := form.Get("resource"); a != "" {
-		req.Audiences = append(req.Audiences, a)
 	}
 	tok, oerr := s.issuer.Issue(r.Context(), &req)
 	if oerr != nil {
@@ -64,4 +41,34 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope,
 	})
+}
+
+// parseTokenRequest reads a standard token request addressed to env. realm
+// is env when the client used HTTP Basic, for the WWW-Authenticate challenge.
+func parseTokenRequest(r *http.Request, env string) (req tokens.Request, realm string, oerr *tokens.Error) {
+	form, oerr := parseForm(r)
+	if oerr != nil {
+		return req, "", oerr
+	}
+	creds, basic, oerr := clientCredentials(r, form)
+	if basic {
+		realm = env
+	}
+	if oerr != nil {
+		return req, realm, oerr
+	}
+	req = tokens.Request{
+		Environment: env,
+		GrantType:   form.Get("grant_type"),
+		Credentials: creds,
+		Scope:       form.Get("scope"),
+		RemoteIP:    remoteIP(r),
+		Dialect:     "standard",
+	}
+	for _, p := range []string{"audience", "resource"} {
+		if a := form.Get(p); a != "" {
+			req.Audiences = append(req.Audiences, a)
+		}
+	}
+	return req, realm, nil
 }

@@ -1,0 +1,57 @@
+package adminapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
+)
+
+// listEnvironments serves GET /admin/v1/environments.
+func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error {
+	envs, err := h.store.Environments(r.Context())
+	if err != nil {
+		return fmt.Errorf("list environments: %w", err)
+	}
+	out := wire.EnvironmentList{Items: make([]wire.Environment, 0, len(envs))}
+	for _, e := range envs {
+		out.Items = append(out.Items, h.environmentJSON(e))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getEnvironment serves GET /admin/v1/environments/{env}.
+func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("env")
+	if !gatehouse.ValidEnvironmentName(name) {
+		return gatehouse.Errorf(gatehouse.ENOTFOUND, "environment %q not found", name)
+	}
+	env, err := h.store.Environment(r.Context(), name)
+	if err != nil {
+		return lookupError(err, fmt.Sprintf("environment %q", name))
+	}
+	writeJSON(w, http.StatusOK, h.environmentJSON(env))
+	return nil
+}
+
+func (h *Handler) environmentJSON(e *gatehouse.Environment) wire.Environment {
+	issuer := ""
+	if h.issuerURL != nil {
+		issuer = h.issuerURL(e.Name)
+	}
+	return wire.Environment{
+		Name:             e.Name,
+		Issuer:           issuer,
+		SigningAlgorithm: e.SigningAlgorithm,
+		TokenSettings: wire.TokenSettings{
+			Format:          e.Tokens.Format,
+			LifetimeSeconds: int64(e.Tokens.Lifetime.Seconds()),
+			Reuse:           e.Tokens.Reuse,
+			DefaultAudience: e.Tokens.DefaultAudience,
+		},
+		CreatedAt: e.CreatedAt.UTC(),
+		UpdatedAt: e.UpdatedAt.UTC(),
+	}
+}

@@ -1,0 +1,54 @@
+package adminapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
+)
+
+// codeMethodNotAllowed is the error code of a request with a method its
+// path does not serve. It exists only at the HTTP edge, so it is not one of
+// the domain codes.
+const codeMethodNotAllowed = "method_not_allowed"
+
+// statusOf maps an error code to its HTTP status: the one such table.
+var statusOf = map[string]int{
+	gatehouse.EINVALID:      http.StatusBadRequest,
+	gatehouse.EUNAUTHORIZED: http.StatusUnauthorized,
+	gatehouse.EFORBIDDEN:    http.StatusForbidden,
+	gatehouse.ENOTFOUND:     http.StatusNotFound,
+	codeMethodNotAllowed:    http.StatusMethodNotAllowed,
+	gatehouse.ECONFLICT:     http.StatusConflict,
+	gatehouse.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	gatehouse.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// writeError is the one function that writes admin API errors. Internal
+// errors (and errors with a code missing from statusOf) are logged and shown
+// as "internal error"; an unauthorized answer carries the Bearer challenge.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, message := gatehouse.ErrorCode(err), gatehouse.ErrorMessage(err)
+	status, ok := statusOf[code]
+	if !ok || code == gatehouse.EINTERNAL {
+		h.logger.ErrorContext(r.Context(), "admin API internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		status, code, message = http.StatusInternalServerError, gatehouse.EINTERNAL, "internal error"
+	} else if code == gatehouse.EUNAVAILABLE {
+		h.logger.WarnContext(r.Context(), "admin API: storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if code == gatehouse.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
+	}
+	writeJSON(w, status, wire.Error{Error: wire.ErrorDetail{Code: code, Message: message}})
+}
+
+// lookupError turns a storage ErrNotFound into a not-found error whose
+// message names what is missing, and wraps any other error with context.
+func lookupError(err error, what string) error {
+	if errors.Is(err, gatehouse.ErrNotFound) {
+		return gatehouse.Errorf(gatehouse.ENOTFOUND, "%s not found", what)
+	}
+	return fmt.Errorf("load %s: %w", what, err)
+}

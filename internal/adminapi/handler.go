@@ -1,0 +1,200 @@
+package adminapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+)
+
+// Prefix is the path under which the admin API is mounted.
+const Prefix = "/admin/v1/"
+
+// Config configures the admin API. Store, Authenticate, Rand and Now are
+// required.
+type Config struct {
+	Store gatehouse.Store
+	// Authenticate returns who made the request, or an error with code
+	// gatehouse.EUNAUTHORIZED when the credential is missing or bad.
+	Authenticate func(r *http.Request) (*gatehouse.Principal, error)
+	// Refresh makes the server's in-memory credential cache see a change at
+	// once; it is called after every successful mutation. Nil skips it.
+	Refresh func(ctx context.Context) error
+	// IssuerURL returns the issuer of an environment. Nil shows "".
+	IssuerURL func(env string) string
+	// Rand is the source of client ids and secrets: crypto/rand.Reader
+	// outside tests.
+	Rand io.Reader
+	// Now is the clock: time.Now outside tests.
+	Now func() time.Time
+	// Logger receives internal errors and a line per mutation; nil discards.
+	Logger *slog.Logger
+}
+
+// Handler serves the admin API. Mount it at Prefix; it sees full paths.
+type Handler struct {
+	store        gatehouse.Store
+	authenticate func(r *http.Request) (*gatehouse.Principal, error)
+	refreshCache func(ctx context.Context) error
+	issuerURL    func(env string) string
+	rand         io.Reader
+	now          func() time.Time
+	logger       *slog.Logger
+	mux          *http.ServeMux
+}
+
+// access is what a route asks of the caller.
+type access int
+
+const (
+	public    access = iota // no credential
+	readScope               // admin:read or admin:write
+	writeScope              // admin:write
+)
+
+// route is one endpoint. path uses http.ServeMux wildcard syntax, which is
+// also OpenAPI's path template syntax, so the route table is checked against
+// openapi.json as is.
+type route struct {
+	method string
+	path   string
+	access access
+	handle func(h *Handler, w http.ResponseWriter, r *http.Request) error
+}
+
+// routes is the one list of endpoints: New registers it and the tests check
+// it against openapi.json.
+func routes() []route {
+	return []route{
+		{http.MethodGet, "/admin/v1/openapi.json", public, (*Handler).openAPI},
+		{http.MethodGet, "/admin/v1/environments", readScope, (*Handler).listEnvironments},
+		{http.MethodGet, "/admin/v1/environments/{env}", readScope, (*Handler).getEnvironment},
+		{http.MethodPost, "/admin/v1/accounts", writeScope, (*Handler).createAccount},
+		{http.MethodGet, "/admin/v1/accounts", readScope, (*Handler).listAccounts},
+		{http.MethodGet, "/admin/v1/accounts/{id}", readScope, (*Handler).getAccount},
+		{http.MethodPost, "/admin/v1/clients", writeScope, (*Handler).createClient},
+		{http.MethodGet, "/admin/v1/clients", readScope, (*Handler).listClients},
+		{http.MethodGet, "/admin/v1/clients/{client_id}", readScope, (*Handler).getClient},
+		{http.MethodPost, "/admin/v1/clients/{client_id}/rotate", writeScope, (*Handler).rotateClientSecret},
+		{http.MethodPost, "/admin/v1/clients/{client_id}/revoke", writeScope, (*Handler).revokeClient},
+	}
+}
+
+// New returns the admin API handler. It panics if a required Config field
+// is missing, which is a wiring mistake.
+func New(cfg Config) *Handler {
+	switch {
+	case cfg.Store == nil:
+		panic("adminapi: Config.Store is nil")
+	case cfg.Authenticate == nil:
+		panic("adminapi: Config.Authenticate is nil")
+	case cfg.Rand == nil:
+		panic("adminapi: Config.Rand is nil")
+	case cfg.Now == nil:
+		panic("adminapi: Config.Now is nil")
+	}
+	h := &Handler{
+		store:        cfg.Store,
+		authenticate: cfg.Authenticate,
+		refreshCache: cfg.Refresh,
+		issuerURL:    cfg.IssuerURL,
+		rand:         cfg.Rand,
+		now:          cfg.Now,
+		logger:       cfg.Logger,
+		mux:          http.NewServeMux(),
+	}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+
+	// Requests no method+path pattern takes fall through to unmatched, a mux
+	// of bare paths that tells a wrong method (405) from an unknown path
+	// (404), both in JSON.
+	unmatched := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, rt := range routes() {
+		h.mux.Handle(rt.method+" "+rt.path, h.endpoint(rt))
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	for path, methods := range allowed {
+		unmatched.Handle(path, h.methodNotAllowed(methods))
+	}
+	unmatched.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, gatehouse.Errorf(gatehouse.ENOTFOUND, "no such endpoint: %s", r.URL.Path))
+	})
+	h.mux.Handle("/", unmatched)
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// endpoint wraps a route: it authenticates and authorises the caller, runs
+// the handler, and writes the error the handler returns.
+func (h *Handler) endpoint(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.authorize(r, rt.access); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if err := rt.handle(h, w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+// authorize checks that the caller may use a route of the given access.
+func (h *Handler) authorize(r *http.Request, a access) error {
+	if a == public {
+		return nil
+	}
+	p, err := h.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token or admin API key is required")
+	}
+	switch {
+	case p.HasScope(gatehouse.ScopeAdminWrite):
+		return nil
+	case a == readScope && p.HasScope(gatehouse.ScopeAdminRead):
+		return nil
+	case a == readScope:
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s or %s", gatehouse.ScopeAdminRead, gatehouse.ScopeAdminWrite)
+	}
+	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s", gatehouse.ScopeAdminWrite)
+}
+
+// methodNotAllowed answers a known path asked with a method it does not
+// serve.
+func (h *Handler) methodNotAllowed(methods []string) http.Handler {
+	allow := slices.Clone(methods)
+	if slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead)
+	}
+	slices.Sort(allow)
+	value := strings.Join(allow, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", value)
+		h.writeError(w, r, gatehouse.Errorf(codeMethodNotAllowed, "method %s is not allowed here; use %s", r.Method, value))
+	})
+}
+
+// refresh tells the credential cache about a stored change. The change is
+// committed whatever happens here, so a failure is logged, not returned:
+// answering with an error would make the caller retry a mutation that
+// already succeeded.
+func (h *Handler) refresh(ctx context.Context) {
+	if h.refreshCache == nil {
+		return
+	}
+	if err := h.refreshCache(context.WithoutCancel(ctx)); err != nil {
+		h.logger.WarnContext(ctx, "admin API: refreshing the credential cache failed; it catches up on its next sync", "err", err)
+	}
+}

@@ -1,0 +1,224 @@
+package bench
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config says what to load and how hard.
+type Config struct {
+	// TokenURL is the token endpoint, e.g.
+	// http://127.0.0.1:8080/realms/sandbox/protocol/openid-connect/token.
+	TokenURL     string
+	ClientID     string
+	ClientSecret string
+	// AuthStyle is "basic" (client_secret_basic, the default) or "post".
+	AuthStyle   string
+	Scope       string
+	Concurrency int
+	Duration    time.Duration
+	// ServerPID, when nonzero, is the server's process id on this machine;
+	// its CPU time and memory are then measured too.
+	ServerPID int
+}
+
+// Result is what a run measured.
+type Result struct {
+	Concurrency int
+	Elapsed     time.Duration
+	Requests    int
+	Successes   int
+	// Errors counts failed requests by HTTP status ("transport" for no response).
+	Errors map[string]int
+	P50    time.Duration
+	P90    time.Duration
+	P99    time.Duration
+	Max    time.Duration
+	// Server is set when Config.ServerPID was.
+	Server *ProcessUsage
+}
+
+// TokensPerSecond is successful token responses per second.
+func (r *Result) TokensPerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Successes) / r.Elapsed.Seconds()
+}
+
+// Run loads the token endpoint until cfg.Duration has passed or ctx ends.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Concurrency <= 0 || cfg.Duration <= 0 {
+		return nil, errors.New("concurrency and duration must be positive")
+	}
+	if _, err := url.ParseRequestURI(cfg.TokenURL); err != nil {
+		return nil, fmt.Errorf("token URL: %w", err)
+	}
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, errors.New("a client id and secret are required")
+	}
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if cfg.Scope != "" {
+		form.Set("scope", cfg.Scope)
+	}
+	var authHeader string
+	switch cfg.AuthStyle {
+	case "", "basic":
+		authHeader = "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(cfg.ClientID)+":"+url.QueryEscape(cfg.ClientSecret)))
+	case "post":
+		form.Set("client_id", cfg.ClientID)
+		form.Set("client_secret", cfg.ClientSecret)
+	default:
+		return nil, fmt.Errorf("auth style %q must be basic or post", cfg.AuthStyle)
+	}
+	body := form.Encode()
+	transport := &http.Transport{
+		MaxIdleConns:        cfg.Concurrency,
+		MaxIdleConnsPerHost: cfg.Concurrency,
+		MaxConnsPerHost:     cfg.Concurrency,
+		IdleConnTimeout:     time.Minute,
+	}
+	defer transport.CloseIdleConnections()
+	httpClient := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+
+	var before *ProcessUsage
+	if cfg.ServerPID != 0 {
+		u, err := ReadProcessUsage(cfg.ServerPID)
+		if err != nil {
+			return nil, err
+		}
+		before = u
+	}
+	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	workers := make([]worker, cfg.Concurrency)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range workers {
+		w := &workers[i]
+		w.latencies = make([]time.Duration, 0, 1<<14)
+		w.errors = map[string]int{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(runCtx, httpClient, cfg.TokenURL, body, authHeader)
+		}()
+	}
+	wg.Wait()
+	res := &Result{Concurrency: cfg.Concurrency, Elapsed: time.Since(start), Errors: map[string]int{}}
+	var all []time.Duration
+	for i := range workers {
+		w := &workers[i]
+		all = append(all, w.latencies...)
+		res.Requests += w.requests
+		res.Successes += w.successes
+		for k, v := range w.errors {
+			res.Errors[k] += v
+		}
+	}
+	slices.Sort(all)
+	res.P50, res.P90, res.P99 = percentile(all, 50), percentile(all, 90), percentile(all, 99)
+	if len(all) > 0 {
+		res.Max = all[len(all)-1]
+	}
+	if before != nil {
+		after, err := ReadProcessUsage(cfg.ServerPID)
+		if err != nil {
+			return nil, err
+		}
+		res.Server = after.Since(before, res.Elapsed)
+	}
+	return res, nil
+}
+
+type worker struct {
+	latencies []time.Duration
+	requests  int
+	successes int
+	errors    map[string]int
+}
+
+func (w *worker) run(ctx context.Context, c *http.Client, tokenURL, body, authHeader string) {
+	for ctx.Err() == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(body))
+		if err != nil {
+			w.errors["request"]++
+			return
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if authHeader != "" {
+			req.Header.Set("Authorization", authHeader)
+		}
+		t0 := time.Now()
+		resp, err := c.Do(req)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.requests++
+				w.errors["transport"]++
+			}
+			continue
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		d := time.Since(t0)
+		if err != nil && ctx.Err() != nil {
+			continue // cut off by the end of the run
+		}
+		w.requests++
+		w.latencies = append(w.latencies, d)
+		if resp.StatusCode == http.StatusOK && err == nil {
+			w.successes++
+		} else {
+			w.errors[fmt.Sprint(resp.StatusCode)]++
+		}
+	}
+}
+
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return sorted[i]
+}
+
+// String renders the result for humans.
+func (r *Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "concurrency  %d\n", r.Concurrency)
+	fmt.Fprintf(&b, "duration     %s\n", r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "requests     %d (%d ok)\n", r.Requests, r.Successes)
+	fmt.Fprintf(&b, "tokens/s     %.0f\n", r.TokensPerSecond())
+	fmt.Fprintf(&b, "latency      p50 %s  p90 %s  p99 %s  max %s\n", us(r.P50), us(r.P90), us(r.P99), us(r.Max))
+	if len(r.Errors) == 0 {
+		fmt.Fprintf(&b, "errors       0\n")
+	} else {
+		keys := make([]string, 0, len(r.Errors))
+		for k := range r.Errors {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "errors       %s: %d\n", k, r.Errors[k])
+		}
+	}
+	if s := r.Server; s != nil {
+		fmt.Fprintf(&b, "server CPU   %.2f cores (%.1f µs CPU per token)\n", s.Cores, float64(s.CPU.Microseconds())/float64(max(r.Successes, 1)))
+		fmt.Fprintf(&b, "server RSS   %.1f MiB (peak %.1f MiB)\n", float64(s.RSSBytes)/(1<<20), float64(s.PeakRSSBytes)/(1<<20))
+	}
+	return b.String()
+}
+
+func us(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
