@@ -52,9 +52,9 @@ type Handler struct {
 type access int
 
 const (
-	public    access = iota // no credential
-	readScope               // admin:read or admin:write
-	writeScope              // admin:write
+	public     access = iota // no credential
+	readScope                // admin:read or admin:write
+	writeScope               // admin:write
 )
 
 // route is one endpoint. path uses http.ServeMux wildcard syntax, which is

@@ -71,9 +71,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 // decodeError describes why a body could not be decoded.
 func decodeError(err error) error {
 	var (
-		syntaxErr  *json.SyntaxError
-		typeErr    *json.UnmarshalTypeError
-		tooLarge *http.MaxBytesError
+		syntaxErr *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+		tooLarge  *http.MaxBytesError
 	)
 	switch {
 	case errors.As(err, &tooLarge):

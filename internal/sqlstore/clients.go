@@ -1,0 +1,253 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse"
+)
+
+const clientColumns = `id, environment, account_id, name, scopes, audiences, allowed_cidrs,
+	token_format, token_lifetime_seconds, token_reuse, default_audience, status, created_at, updated_at`
+
+// CreateClient stores a new client with its secrets, and sets the secrets'
+// IDs. A zero CreatedAt (of the client or a secret) is set to now, a zero
+// UpdatedAt to CreatedAt. ErrConflict if the id is taken, ErrNotFound if the
+// environment or the account does not exist.
+func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
+	if err := validateClient(c); err != nil {
+		return err
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.stamp(c.CreatedAt)
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	row, err := encodeClient(c)
+	if err != nil {
+		return fmt.Errorf("create client %s: %w", c.ID, err)
+	}
+	secrets := s.stampSecrets(c.Secrets)
+	err = s.inTx(ctx, func(tx conn) error {
+		_, err := tx.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Environment, c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs,
+			row.format, row.lifetime, row.reuse, row.audience, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt))
+		if err != nil {
+			return dbError(err, fmt.Sprintf("client %s already exists", c.ID),
+				fmt.Sprintf("environment %s or account %d not found", c.Environment, c.AccountID))
+		}
+		for i := range secrets {
+			if err := insertSecret(ctx, tx, c.ID, &secrets[i]); err != nil {
+				return err
+			}
+		}
+		return s.appendChange(ctx, tx, gatehouse.ChangeClient, c.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("create client %s: %w", c.ID, err)
+	}
+	c.Secrets = secrets
+	return nil
+}
+
+// Client returns the client with the given id and its secrets, oldest first.
+func (s *Store) Client(ctx context.Context, id string) (*gatehouse.Client, error) {
+	c, err := scanClient(s.pool().queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("load client %s: %w", id, notFound(err, "client %s not found", id))
+	}
+	if err := loadSecrets(ctx, s.pool(), []*gatehouse.Client{c}); err != nil {
+		return nil, fmt.Errorf("load client %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Clients returns a page of clients ordered by id, with their secrets: those
+// of f.Environment and f.AccountID when set, with an id above f.AfterID, at
+// most f.Limit (100 if 0, never more than 1000).
+func (s *Store) Clients(ctx context.Context, f gatehouse.ClientFilter) ([]*gatehouse.Client, error) {
+	where, args := []string{"id > ?"}, []any{f.AfterID}
+	if f.Environment != "" {
+		where, args = append(where, "environment = ?"), append(args, f.Environment)
+	}
+	if f.AccountID != 0 {
+		where, args = append(where, "account_id = ?"), append(args, f.AccountID)
+	}
+	args = append(args, pageLimit(f.Limit))
+	list, err := s.queryClients(ctx, `SELECT `+clientColumns+` FROM clients WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	if err := loadSecrets(ctx, s.pool(), list); err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	return list, nil
+}
+
+func (s *Store) queryClients(ctx context.Context, query string, args ...any) ([]*gatehouse.Client, error) {
+	rows, err := s.pool().query(ctx, query, args...)
+	if err != nil {
+		return nil, dbError(err, "", "")
+	}
+	defer rows.Close()
+	var list []*gatehouse.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, dbError(err, "", "")
+		}
+		list = append(list, c)
+	}
+	return list, dbError(rows.Err(), "", "")
+}
+
+// UpdateClient stores c's fields and replaces its secrets with c.Secrets, in
+// one transaction: secrets with an ID keep it (and take c's hash and times),
+// secrets without one are added and get theirs, and every other secret of the
+// client is deleted. ErrNotFound if there is no such client or account;
+// ErrConflict if a secret with an ID is no longer the client's (someone else
+// replaced the secrets meanwhile). A client never moves to another
+// environment, and its CreatedAt never changes. A zero UpdatedAt is set to now.
+func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
+	if err := validateClient(c); err != nil {
+		return err
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = s.stamp(c.UpdatedAt)
+	}
+	row, err := encodeClient(c)
+	if err != nil {
+		return fmt.Errorf("update client %s: %w", c.ID, err)
+	}
+	secrets := s.stampSecrets(c.Secrets)
+	err = s.inTx(ctx, func(tx conn) error {
+		res, err := tx.exec(ctx, `UPDATE clients SET account_id = ?, name = ?, scopes = ?, audiences = ?,
+			allowed_cidrs = ?, token_format = ?, token_lifetime_seconds = ?, token_reuse = ?,
+			default_audience = ?, status = ?, updated_at = ?
+			WHERE id = ? AND environment = ?`,
+			c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs, row.format, row.lifetime, row.reuse,
+			row.audience, c.Status, micros(c.UpdatedAt), c.ID, c.Environment)
+		if err != nil {
+			return dbError(err, "", fmt.Sprintf("account %d not found", c.AccountID))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return dbError(err, "", "")
+		} else if n == 0 {
+			return missingClient(ctx, tx, c)
+		}
+		if err := replaceSecrets(ctx, tx, c.ID, secrets); err != nil {
+			return err
+		}
+		return s.appendChange(ctx, tx, gatehouse.ChangeClient, c.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("update client %s: %w", c.ID, err)
+	}
+	c.Secrets = secrets
+	return nil
+}
+
+// missingClient explains why an UPDATE of c matched no row.
+func missingClient(ctx context.Context, tx conn, c *gatehouse.Client) error {
+	var env string
+	err := tx.queryRow(ctx, `SELECT environment FROM clients WHERE id = ?`, c.ID).Scan(&env)
+	if err != nil {
+		return notFound(err, "client %s not found", c.ID)
+	}
+	return gatehouse.Errorf(gatehouse.EINVALID, "client %s belongs to environment %s and cannot move to %s",
+		c.ID, env, c.Environment)
+}
+
+// validateClient checks c before it is written.
+func validateClient(c *gatehouse.Client) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.ID == "" || len(c.ID) > 200 {
+		return gatehouse.Errorf(gatehouse.EINVALID, "client id must be 1-200 characters")
+	}
+	seen := map[int64]bool{}
+	for _, sec := range c.Secrets {
+		if sec.ID < 0 || (sec.ID != 0 && seen[sec.ID]) {
+			return gatehouse.Errorf(gatehouse.EINVALID, "client %s lists secret %d twice or with a bad id", c.ID, sec.ID)
+		}
+		seen[sec.ID] = true
+	}
+	return nil
+}
+
+// clientRow holds the encoded columns of a client that are not plain values.
+type clientRow struct {
+	scopes, audiences, cidrs string
+	format, audience         sql.NullString
+	lifetime                 sql.NullInt64
+	reuse                    sql.NullBool
+}
+
+func encodeClient(c *gatehouse.Client) (clientRow, error) {
+	var r clientRow
+	var err error
+	if r.scopes, err = jsonList(c.Scopes); err != nil {
+		return r, err
+	}
+	if r.audiences, err = jsonList(c.Audiences); err != nil {
+		return r, err
+	}
+	if r.cidrs, err = jsonList(c.AllowedCIDRs); err != nil {
+		return r, err
+	}
+	if t := c.Tokens; t.Format != nil {
+		r.format = sql.NullString{String: *t.Format, Valid: true}
+	}
+	if t := c.Tokens; t.Lifetime != nil {
+		r.lifetime = sql.NullInt64{Int64: seconds(*t.Lifetime), Valid: true}
+	}
+	if t := c.Tokens; t.Reuse != nil {
+		r.reuse = sql.NullBool{Bool: *t.Reuse, Valid: true}
+	}
+	if t := c.Tokens; t.DefaultAudience != nil {
+		r.audience = sql.NullString{String: *t.DefaultAudience, Valid: true}
+	}
+	return r, nil
+}
+
+func scanClient(row scanner) (*gatehouse.Client, error) {
+	var c gatehouse.Client
+	var r clientRow
+	var created, updated int64
+	err := row.Scan(&c.ID, &c.Environment, &c.AccountID, &c.Name, &r.scopes, &r.audiences, &r.cidrs,
+		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if c.Scopes, err = parseList[string](r.scopes); err != nil {
+		return nil, fmt.Errorf("client %s scopes: %w", c.ID, err)
+	}
+	if c.Audiences, err = parseList[string](r.audiences); err != nil {
+		return nil, fmt.Errorf("client %s audiences: %w", c.ID, err)
+	}
+	if c.AllowedCIDRs, err = parseList[netip.Prefix](r.cidrs); err != nil {
+		return nil, fmt.Errorf("client %s allowed CIDRs: %w", c.ID, err)
+	}
+	if r.format.Valid {
+		c.Tokens.Format = &r.format.String
+	}
+	if r.lifetime.Valid {
+		d := fromSeconds(r.lifetime.Int64)
+		c.Tokens.Lifetime = &d
+	}
+	if r.reuse.Valid {
+		c.Tokens.Reuse = &r.reuse.Bool
+	}
+	if r.audience.Valid {
+		c.Tokens.DefaultAudience = &r.audience.String
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}

@@ -1,0 +1,169 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/gatehouse-dev/gatehouse"
+)
+
+// Store is gatehouse.Store on SQLite or PostgreSQL. It is safe for concurrent
+// use. Open it with Open, create or update its schema with Migrate.
+type Store struct {
+	db      *sql.DB
+	dialect *dialect
+	now     func() time.Time
+}
+
+var _ gatehouse.Store = (*Store)(nil)
+
+// sqlitePragmas are applied to every SQLite connection: WAL so that readers
+// do not block the writer, a busy timeout so that another process holding the
+// lock (say `gatehouse migrate` next to `serve`) makes us wait rather than
+// fail, foreign keys enforced, and BEGIN IMMEDIATE so that a transaction takes
+// the write lock at its start instead of failing to upgrade a read lock.
+const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// Open opens the database named by dsn: "sqlite://PATH" (or "sqlite:PATH";
+// "sqlite::memory:" for a private in-memory database) or "postgres://..." /
+// "postgresql://..." (any connection string pgx accepts in URL form). It does
+// not create or update the schema; call Migrate for that.
+//
+// A SQLite file is opened at once, so a bad path fails here. A PostgreSQL
+// server is not contacted until the first query, so that a server started
+// before its database recovers once the database is back.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, dsn)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(dsn)
+	}
+	scheme, _, ok := strings.Cut(dsn, ":")
+	if !ok || strings.ContainsAny(scheme, "/@?") {
+		scheme = ""
+	}
+	return nil, fmt.Errorf("unsupported database URL scheme %q: use sqlite://PATH or postgres://...", scheme)
+}
+
+func openSQLite(ctx context.Context, dsn string) (*Store, error) {
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	path = strings.TrimPrefix(path, "//")
+	if path == "" || strings.HasPrefix(path, "?") {
+		return nil, errors.New("sqlite database URL names no file: use sqlite://PATH")
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("sqlite", path+sep+sqlitePragmas)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database: %w", err)
+	}
+	// One connection: SQLite has one writer at a time anyway, and database/sql
+	// then queues writers in Go instead of letting them collide on the file
+	// lock (SQLITE_BUSY). Reads are rare, as the server keeps what it reads
+	// in memory. It also keeps a ":memory:" database alive and shared.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	s := &Store{db: db, dialect: sqliteDialect(), now: time.Now}
+	if err := s.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite database: %w", err)
+	}
+	return s, nil
+}
+
+func openPostgres(dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse postgres database URL: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(5)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(time.Hour)
+	return &Store{db: db, dialect: postgresDialect(), now: time.Now}, nil
+}
+
+// Dialect returns "sqlite" or "postgres", for logs.
+func (s *Store) Dialect() string { return s.dialect.name }
+
+// Ping reports whether the database is reachable; the error wraps
+// gatehouse.ErrUnavailable when it is not.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s database: %w", s.dialect.name, dbError(err, "", ""))
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs the package's SQL, written with ? placeholders, on a database or
+// a transaction in the store's dialect.
+type conn struct {
+	q       querier
+	dialect *dialect
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, c.dialect.rebind(query), args...)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, c.dialect.rebind(query), args...)
+}
+
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.dialect.rebind(query), args...)
+}
+
+// pool returns a conn for statements outside a transaction.
+func (s *Store) pool() conn { return conn{q: s.db, dialect: s.dialect} }
+
+// inTx runs fn in a transaction and commits it if fn returns nil. On SQLite
+// fn must not use s.pool(): the one connection is the transaction's.
+func (s *Store) inTx(ctx context.Context, fn func(tx conn) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError(err, "", "")
+	}
+	if err := fn(conn{q: tx, dialect: s.dialect}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return dbError(err, "", "")
+	}
+	return nil
+}
+
+// stamp returns t, or the current time if t is zero, in UTC at the
+// microsecond precision the database keeps.
+func (s *Store) stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
