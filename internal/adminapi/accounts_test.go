@@ -129,7 +129,14 @@ func TestListAccounts(t *testing.T) {
 			t.Errorf("body %s", got)
 		}
 	})
-	for _, q := range []string{"limit=0", "limit=1001", "limit=x", "after=-1", "after=x"} {
+	t.Run("the largest page size is accepted", func(t *testing.T) {
+		var page wire.AccountPage
+		decode(t, f.must(t, http.StatusOK, "GET", fmt.Sprintf("/admin/v1/accounts?limit=%d", maxPageLimit), readToken, ""), &page)
+		if len(page.Items) != len(ids) || page.NextAfter != nil {
+			t.Errorf("page %+v", page)
+		}
+	})
+	for _, q := range []string{"limit=0", "limit=501", "limit=x", "after=-1", "after=x"} {
 		t.Run("the query "+q+" is invalid", func(t *testing.T) {
 			checkError(t, f.do(t, "GET", "/admin/v1/accounts?"+q, readToken, ""), http.StatusBadRequest, gatehouse.EINVALID)
 		})

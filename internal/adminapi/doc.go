@@ -9,7 +9,7 @@
 // Who the caller is comes from Config.Authenticate; this package only checks
 // the admin:read / admin:write scopes of the principal it returns.
 //
-// It depends on the root gatehouse package and its wire subpackage only. It
+// It depends only on the root gatehouse package and internal/adminapi/wire. It
 // must not import internal/sqlstore (it is given a gatehouse.Store), nor the
 // token issuing core, nor the command line.
 package adminapi

@@ -60,6 +60,23 @@ func TestOpenAPIDocumentMatchesTheRoutes(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the documented page size limit is the enforced one", func(t *testing.T) {
+		var d struct {
+			Components struct {
+				Parameters struct {
+					Limit struct {
+						Schema struct {
+							Maximum int `json:"maximum"`
+						} `json:"schema"`
+					} `json:"limit"`
+				} `json:"parameters"`
+			} `json:"components"`
+		}
+		json.Unmarshal(openAPIDocument, &d)
+		if got := d.Components.Parameters.Limit.Schema.Maximum; got != maxPageLimit {
+			t.Errorf("documented maximum %d, enforced %d", got, maxPageLimit)
+		}
+	})
 	t.Run("every reference resolves", func(t *testing.T) {
 		var all any
 		json.Unmarshal(openAPIDocument, &all)

@@ -16,10 +16,12 @@ import (
 // maxBodyBytes bounds a request body.
 const maxBodyBytes = 1 << 20
 
-// Page sizes of list endpoints.
+// Page sizes of list endpoints. A list handler asks the store for one item
+// more than the page holds, to learn whether another page follows, so the
+// largest page stays well under what a store returns at once (sqlstore: 1000).
 const (
 	defaultPageLimit = 100
-	maxPageLimit     = 1000
+	maxPageLimit     = 500
 )
 
 // writeJSON writes v as the JSON answer. Answers may hold a secret shown

@@ -19,6 +19,3 @@ func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Write(openAPIDocument)
 	return nil
 }
-
-// OpenAPI returns the OpenAPI 3 document of the admin API.
-func OpenAPI() []byte { return append([]byte(nil), openAPIDocument...) }

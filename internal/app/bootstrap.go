@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/keys"
@@ -74,34 +76,69 @@ func (m *Main) ensureEnvironment(ctx context.Context, name string) error {
 	return nil
 }
 
-// ensureAdminKey makes sure the admin client exists and that admin.key holds
-// a working API key for it; when the file is missing or stale, the client
-// gets a new secret and the file is rewritten.
+// ensureAdminKey makes sure the admin client exists. The first start
+// creates it and writes its API key to admin.key. Later starts leave it
+// alone: another replica on the same database may hold the key, and
+// rotating it here would lock that one out. A missing or stale admin.key is
+// reported; `gatehouse migrate --reset-admin-key` replaces it.
 func (m *Main) ensureAdminKey(ctx context.Context) error {
-	client, err := m.findAdminClient(ctx)
+	client, err := findAdminClient(ctx, m.store)
 	if err != nil {
 		return err
 	}
 	path := adminKeyPath(m.Config.DataDir)
-	if client != nil {
-		if b, err := os.ReadFile(path); err == nil {
-			id, secret, perr := gatehouse.ParseAPIKey(strings.TrimSpace(string(b)))
-			if perr == nil && id == client.ID && client.VerifySecret(secret, m.Now()) {
-				return nil
-			}
+	if client == nil {
+		if err := writeAdminKey(ctx, m.store, nil, path, m.Rand, m.Now()); err != nil {
+			return err
+		}
+		m.Logger.Info("created the admin client and wrote its API key", "path", path)
+		return nil
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		id, secret, perr := gatehouse.ParseAPIKey(strings.TrimSpace(string(b)))
+		if perr == nil && id == client.ID && client.VerifySecret(secret, m.Now()) {
+			return nil
 		}
 	}
-	secret, err := gatehouse.NewSecret(m.Rand)
+	m.Logger.Warn("admin.key is missing or does not match the admin client; copy it from the replica that created it, set GATEHOUSE_ADMIN_KEY for the CLI, or run `gatehouse migrate --reset-admin-key` (which invalidates the old key)",
+		"path", path, "admin_client_id", client.ID)
+	return nil
+}
+
+// ResetAdminKey gives the admin client a new secret and writes its API key
+// to {data-dir}/admin.key; the old key stops working on every replica.
+func ResetAdminKey(ctx context.Context, cfg Config, r io.Reader, now time.Time) (path string, err error) {
+	cfg.Defaults()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return "", err
+	}
+	client, err := findAdminClient(ctx, store)
+	if err != nil {
+		return "", err
+	}
+	path = adminKeyPath(cfg.DataDir)
+	return path, writeAdminKey(ctx, store, client, path, r, now)
+}
+
+// writeAdminKey gives the admin client (created when nil) a new secret and
+// writes its API key to path with mode 0600.
+func writeAdminKey(ctx context.Context, store gatehouse.Store, client *gatehouse.Client, path string, r io.Reader, now time.Time) error {
+	secret, err := gatehouse.NewSecret(r)
 	if err != nil {
 		return err
 	}
-	now := m.Now().UTC()
+	now = now.UTC()
 	if client == nil {
 		acct := &gatehouse.Account{Name: operatorAccount, CreatedAt: now}
-		if err := m.store.CreateAccount(ctx, acct); err != nil {
+		if err := store.CreateAccount(ctx, acct); err != nil {
 			return fmt.Errorf("operators account: %w", err)
 		}
-		id, err := gatehouse.NewClientID(m.Rand)
+		id, err := gatehouse.NewClientID(r)
 		if err != nil {
 			return err
 		}
@@ -111,26 +148,25 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 			Secrets:   []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now}},
 			CreatedAt: now, UpdatedAt: now,
 		}
-		if err := m.store.CreateClient(ctx, client); err != nil {
+		if err := store.CreateClient(ctx, client); err != nil {
 			return fmt.Errorf("admin client: %w", err)
 		}
 	} else {
 		client.Secrets = []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now}}
 		client.UpdatedAt = now
-		if err := m.store.UpdateClient(ctx, client); err != nil {
+		if err := store.UpdateClient(ctx, client); err != nil {
 			return fmt.Errorf("admin client: %w", err)
 		}
 	}
 	if err := writeFileAtomic(path, []byte(gatehouse.FormatAPIKey(gatehouse.EnvAdmin, client.ID, secret)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write admin key: %w", err)
 	}
-	m.Logger.Info("wrote the admin API key", "path", path, "client_id", client.ID)
 	return nil
 }
 
-func (m *Main) findAdminClient(ctx context.Context) (*gatehouse.Client, error) {
+func findAdminClient(ctx context.Context, store gatehouse.Store) (*gatehouse.Client, error) {
 	for f := (gatehouse.ClientFilter{Environment: gatehouse.EnvAdmin, Limit: 1000}); ; {
-		page, err := m.store.Clients(ctx, f)
+		page, err := store.Clients(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("list admin clients: %w", err)
 		}

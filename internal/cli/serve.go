@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,11 +109,13 @@ the YAML file named by --config.`,
 
 func newMigrateCommand() *cobra.Command {
 	var f serverFlags
+	var resetAdminKey bool
 	cmd := &cobra.Command{
-		Use:     "migrate",
-		Short:   "Apply database schema migrations (serve does this too)",
-		Example: `  gatehouse migrate --database postgres://gatehouse@db/gatehouse`,
-		Args:    cobra.NoArgs,
+		Use:   "migrate",
+		Short: "Apply database schema migrations (serve does this too)",
+		Example: `  gatehouse migrate --database postgres://gatehouse@db/gatehouse
+  gatehouse migrate --reset-admin-key   # new {data-dir}/admin.key; the old key stops working`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.resolve(cmd.Flags())
 			if err != nil {
@@ -123,9 +126,17 @@ func newMigrateCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "migrations applied in %s\n", time.Since(start).Round(time.Millisecond))
+			if resetAdminKey {
+				path, err := app.ResetAdminKey(cmd.Context(), cfg, rand.Reader, time.Now())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote a new admin API key to %s; the old one no longer works\n", path)
+			}
 			return nil
 		},
 	}
 	f.register(cmd.Flags())
+	cmd.Flags().BoolVar(&resetAdminKey, "reset-admin-key", false, "give the admin client a new secret and write it to {data-dir}/admin.key")
 	return cmd
 }

@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
+	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
+	"github.com/gatehouse-dev/gatehouse/internal/app"
+)
+
+// syncBuffer collects a server's log lines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// server is a running Gatehouse.
+type server struct {
+	main     *app.Main
+	URL      string
+	AdminKey string
+	Admin    *adminclient.API
+	Logs     *syncBuffer
+	stop     func()
+}
+
+// startServer runs the real server on 127.0.0.1:0 with cfg (a temporary
+// data directory unless cfg names one) and stops it when the test ends.
+func startServer(t *testing.T, cfg app.Config) *server {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.AdminPassword == "" {
+		cfg.AdminPassword = "operator-password-for-tests"
+	}
+	logs := &syncBuffer{}
+	m := app.New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	m.Stderr = logs
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Open(ctx); err != nil {
+		cancel()
+		t.Fatalf("open server: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	key, err := os.ReadFile(m.AdminKeyFile()) // absent on a second replica
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	s := &server{main: m, URL: "http://" + m.Addr(), AdminKey: strings.TrimSpace(string(key)), Logs: logs}
+	s.Admin = adminclient.New(s.URL, s.AdminKey, nil)
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("server stopped with %v", err)
+			}
+			if err := m.Close(); err != nil {
+				t.Errorf("close server: %v", err)
+			}
+		})
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// tokenURL is the standard token endpoint of env.
+func (s *server) tokenURL(env string) string {
+	return s.URL + "/realms/" + env + "/protocol/openid-connect/token"
+}
+
+// createClient creates a client through the admin API.
+func (s *server) createClient(t *testing.T, req wire.CreateClientRequest) *wire.ClientWithSecret {
+	t.Helper()
+	if req.Environment == "" {
+		req.Environment = "sandbox"
+	}
+	if req.Name == "" {
+		req.Name = "acme"
+	}
+	c, err := s.Admin.CreateClient(context.Background(), req)
+	if err != nil {
+		t.Fatalf("create client: %v", err)
+	}
+	return c
+}
+
+// postForm sends a form to url with optional Basic credentials and headers.
+func postForm(t *testing.T, target string, form url.Values, basicID, basicSecret string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicID != "" {
+		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// postgresDSN returns a DSN for a fresh schema of the test PostgreSQL
+// database, dropped when the test ends, or skips the test.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("GATEHOUSE_TEST_POSTGRES")
+	if base == "" {
+		t.Skipf("GATEHOUSE_TEST_POSTGRES is not set; skipping PostgreSQL end-to-end tests")
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "e2e_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Exec("DROP SCHEMA " + schema + " CASCADE")
+		db.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// eventually retries f until it returns nil or the deadline passes.
+func eventually(t *testing.T, within time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %v", within, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var errNotYet = errors.New("not yet")
+
+func dataDirOf(s *server) string { return filepath.Dir(s.main.AdminKeyFile()) }
