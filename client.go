@@ -62,24 +62,31 @@ func HashSecret(secret string) [sha256.Size]byte { return sha256.Sum256([]byte(s
 // client and a wrong secret take the same time.
 var dummyHash = HashSecret("gatehouse-no-such-client")
 
-// VerifySecret reports whether secret is one of c's live secrets at now. It
-// compares every live secret in constant time; a nil client compares against a
-// dummy hash so that unknown clients cost the same as wrong secrets.
+// VerifySecret reports whether secret is one of c's live secrets at now
+// (see MatchSecret).
 func (c *Client) VerifySecret(secret string, now time.Time) bool {
+	_, ok := c.MatchSecret(secret, now)
+	return ok
+}
+
+// MatchSecret returns the id of the live secret (at now) that secret is. It
+// compares against every secret in constant time; a nil client compares
+// against a dummy hash so that unknown clients cost the same as wrong
+// secrets.
+func (c *Client) MatchSecret(secret string, now time.Time) (id int64, ok bool) {
 	h := HashSecret(secret)
 	if c == nil {
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])
-		return false
+		return 0, false
 	}
-	ok := 0
 	for i := range c.Secrets {
 		s := &c.Secrets[i]
 		match := subtle.ConstantTimeCompare(h[:], s.Hash[:])
-		if s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt) {
-			ok |= match
+		if match == 1 && (s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt)) {
+			id, ok = s.ID, true
 		}
 	}
-	return ok == 1
+	return id, ok
 }
 
 // Active reports whether the client may obtain tokens.

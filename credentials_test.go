@@ -133,3 +133,20 @@ func TestErrorsCarryCodesThroughWrapping(t *testing.T) {
 		t.Fatal("a plain error must read as internal without its text")
 	}
 }
+
+func TestMatchSecretNamesTheSecretThatMatched(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &gatehouse.Client{Secrets: []gatehouse.Secret{
+		{ID: 7, Hash: gatehouse.HashSecret("new")},
+		{ID: 3, Hash: gatehouse.HashSecret("old"), ExpiresAt: now.Add(time.Hour)},
+	}}
+	if id, ok := c.MatchSecret("old", now); !ok || id != 3 {
+		t.Fatalf("MatchSecret(old) = %d, %v; want 3, true", id, ok)
+	}
+	if id, ok := c.MatchSecret("new", now); !ok || id != 7 {
+		t.Fatalf("MatchSecret(new) = %d, %v; want 7, true", id, ok)
+	}
+	if _, ok := c.MatchSecret("old", now.Add(time.Hour)); ok {
+		t.Fatal("an expired secret matched")
+	}
+}

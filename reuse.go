@@ -27,7 +27,6 @@ type ReusableTokenStore interface {
 	// that is now stored, so replicas racing to issue agree on one. An
 	// expired token for the key is replaced.
 	PutReusableToken(ctx context.Context, t *ReusableToken) (*ReusableToken, error)
-	// DeleteReusableTokens removes the client's reusable tokens (revocation,
-	// secret rotation).
-	DeleteReusableTokens(ctx context.Context, clientID string) error
+	// DeleteExpiredReusableTokens removes tokens that expired before now.
+	DeleteExpiredReusableTokens(ctx context.Context, now time.Time) error
 }

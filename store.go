@@ -105,6 +105,7 @@ type Store interface {
 	SigningKeyStore
 	RevocationStore
 	UserStore
+	ReusableTokenStore
 	ChangeFeed
 	// Ping reports whether the storage is reachable.
 	Ping(ctx context.Context) error

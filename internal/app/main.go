@@ -194,8 +194,8 @@ func (m *Main) stopBackground() {
 	m.wg.Wait()
 }
 
-// housekeeping prunes what no longer matters: changes older than an hour and
-// records of revoked tokens that have expired.
+// housekeeping prunes what no longer matters: changes older than an hour,
+// and records of revoked and reusable tokens that have expired.
 func (m *Main) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -211,6 +211,9 @@ func (m *Main) housekeeping(ctx context.Context) {
 		}
 		if err := m.store.DeleteExpiredRevocations(ctx, now); err != nil {
 			m.Logger.Warn("prune revoked tokens", "err", err)
+		}
+		if err := m.store.DeleteExpiredReusableTokens(ctx, now); err != nil {
+			m.Logger.Warn("prune reusable tokens", "err", err)
 		}
 	}
 }

@@ -64,8 +64,10 @@ func classify(err error) failure {
 		errors.Is(err, driver.ErrBadConn),
 		errors.Is(err, sql.ErrConnDone),
 		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded),
-		pgconn.Timeout(err):
+		pgconn.Timeout(err),
+		pgconn.SafeToRetry(err): // failed before anything reached the server
 		return unreachable
 	}
 	return otherFailure

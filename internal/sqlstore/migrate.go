@@ -87,8 +87,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			var n int
 			err := tx.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
-			if err != nil || n > 0 {
+			if err != nil {
 				return dbError(err, "", "")
+			}
+			if n > 0 {
+				return nil // applied before
 			}
 			if _, err := tx.exec(ctx, m.sql); err != nil {
 				return dbError(err, "", "")

@@ -66,12 +66,15 @@ func replaceSecrets(ctx context.Context, tx conn, clientID string, list []gateho
 		res, err := tx.exec(ctx, `UPDATE client_secrets SET hash = ?, created_at = ?, expires_at = ?
 			WHERE id = ? AND client_id = ?`,
 			sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), sec.ID, clientID)
-		if err := mustAffect(res, err, "secret %d of client %s", sec.ID, clientID); err != nil {
-			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-				return gatehouse.Errorf(gatehouse.ECONFLICT,
-					"secret %d is no longer a secret of client %s; reload the client and retry", sec.ID, clientID)
-			}
-			return fmt.Errorf("update secret %d: %w", sec.ID, err)
+		if err != nil {
+			return fmt.Errorf("update secret %d: %w", sec.ID, dbError(err, "", ""))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("update secret %d: %w", sec.ID, dbError(err, "", ""))
+		} else if n == 0 {
+			// Someone else replaced the secrets since the caller read them.
+			return gatehouse.Errorf(gatehouse.ECONFLICT,
+				"secret %d is no longer a secret of client %s; reload the client and retry", sec.ID, clientID)
 		}
 	}
 	return nil

@@ -231,6 +231,11 @@ func testClients(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+}
+
+func testClientUpdates(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+
 	t.Run("UpdateClient stores every field but the creation time", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		other := &gatehouse.Account{Name: "Other"}

@@ -26,8 +26,10 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.Store) {
 		{"Environments", testEnvironments},
 		{"Accounts", testAccounts},
 		{"Clients", testClients},
+		{"ClientUpdates", testClientUpdates},
 		{"SigningKeys", testSigningKeys},
 		{"Revocations", testRevocations},
+		{"ReusableTokens", testReusableTokens},
 		{"Users", testUsers},
 		{"ChangeFeed", testChangeFeed},
 		{"Concurrency", testConcurrency},
@@ -49,7 +51,9 @@ func testPing(t *testing.T, newStore newStoreFunc) {
 
 // at returns the time the suite's fixtures are created at plus d. It has
 // microseconds, which every store must keep.
-func at(d time.Duration) time.Time { return time.Date(2026, 3, 1, 12, 30, 15, 123456000, time.UTC).Add(d) }
+func at(d time.Duration) time.Time {
+	return time.Date(2026, 3, 1, 12, 30, 15, 123456000, time.UTC).Add(d)
+}
 
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,6 +39,7 @@ type Issuer struct {
 	rand         io.Reader
 	logger       *slog.Logger
 	maxStaleness time.Duration
+	reused       reuseCache
 }
 
 // NewIssuer returns an issuer.
@@ -107,9 +109,19 @@ func (i *Issuer) Issue(ctx context.Context, req *Request) (*Token, *Error) {
 	if oerr != nil {
 		return nil, oerr
 	}
-	tok, err := i.mint(env, client, settings, strings.Join(requested, " "), aud)
+	scope := strings.Join(requested, " ")
+	var tok *Token
+	var err error
+	if settings.Reuse {
+		tok, err = i.issueReusable(ctx, env, client, req.Credentials.Secret, settings, scope, aud)
+	} else {
+		tok, err = i.mint(env, client, settings, scope, aud)
+	}
 	if err != nil {
-		i.logger.ErrorContext(ctx, "mint token", "client_id", client.ID, "environment", env.Name, "err", err)
+		i.logger.ErrorContext(ctx, "issue token", "client_id", client.ID, "environment", env.Name, "err", err)
+		if errors.Is(err, gatehouse.ErrUnavailable) {
+			return nil, NewError(ErrTemporarilyUnavailable, "the token store is unreachable; retry later")
+		}
 		return nil, NewError(ErrServerError, "the token could not be issued")
 	}
 	return tok, nil

@@ -1,0 +1,4 @@
+package tokens
+
+// ReuseKeyForTest exposes reuseKey to the external tests.
+var ReuseKeyForTest = reuseKey
