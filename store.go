@@ -106,6 +106,8 @@ type Store interface {
 	RevocationStore
 	UserStore
 	ReusableTokenStore
+	AuditStore
+	UsageStore
 	ChangeFeed
 	// Ping reports whether the storage is reachable.
 	Ping(ctx context.Context) error

@@ -56,6 +56,13 @@ type server struct {
 // data directory unless cfg names one) and stops it when the test ends.
 func startServer(t *testing.T, cfg app.Config) *server {
 	t.Helper()
+	return startServerWith(t, cfg, nil)
+}
+
+// startServerWith is startServer with a hook that may change the Main
+// (its clock, say) before it opens.
+func startServerWith(t *testing.T, cfg app.Config, prepare func(*app.Main)) *server {
+	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -66,6 +73,9 @@ func startServer(t *testing.T, cfg app.Config) *server {
 	logs := &syncBuffer{}
 	m := app.New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	m.Stderr = logs
+	if prepare != nil {
+		prepare(m)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
 		cancel()
@@ -186,3 +196,23 @@ func eventually(t *testing.T, within time.Duration, f func() error) {
 var errNotYet = errors.New("not yet")
 
 func dataDirOf(s *server) string { return filepath.Dir(s.main.AdminKeyFile()) }
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock forward.
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

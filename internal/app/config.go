@@ -25,6 +25,8 @@ type Config struct {
 	// CacheMaxStaleness is how long token requests are served from a cache
 	// that cannot reach the store before they get 503.
 	CacheMaxStaleness time.Duration `yaml:"cache_max_staleness"`
+	// Dialects configures the legacy token endpoints.
+	Dialects DialectsConfig `yaml:"dialects"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -67,6 +69,9 @@ func (c *Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		return fmt.Errorf("database %q must start with sqlite:, postgres:// or postgresql://", redactDSN(c.Database))
+	}
+	if _, err := c.Dialects.dialects(); err != nil {
+		return err
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -120,9 +120,13 @@ func (m *Main) Open(ctx context.Context) error {
 		Now:          m.Now,
 		Logger:       m.Logger,
 	})
+	dialects, err := m.Config.Dialects.dialects()
+	if err != nil {
+		return err
+	}
 	m.http = &http.Server{
 		Handler: httpapi.New(httpapi.Config{
-			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger,
+			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger, Dialects: dialects,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

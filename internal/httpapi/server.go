@@ -15,6 +15,9 @@ type Config struct {
 	Issuer *tokens.Issuer
 	// Admin serves /admin/v1/; nil leaves it out.
 	Admin http.Handler
+	// Dialects are the legacy token endpoints (DefaultDialects for the
+	// documented ones).
+	Dialects Dialects
 	// Ping reports whether storage is reachable, for /readyz.
 	Ping   func(ctx context.Context) error
 	Logger *slog.Logger
@@ -26,7 +29,7 @@ var prefixes = []string{"", "/auth"}
 
 // New returns the handler of every public route.
 func New(cfg Config) http.Handler {
-	s := &server{issuer: cfg.Issuer, ping: cfg.Ping, logger: cfg.Logger}
+	s := &server{issuer: cfg.Issuer, ping: cfg.Ping, logger: cfg.Logger, dialects: cfg.Dialects}
 	mux := http.NewServeMux()
 	for _, p := range prefixes {
 		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/token", s.token)
@@ -35,6 +38,12 @@ func New(cfg Config) http.Handler {
 		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/certs", s.jwks)
 		mux.HandleFunc(p+"/realms/{env}/.well-known/openid-configuration", s.discovery)
 		mux.HandleFunc("/.well-known/oauth-authorization-server"+p+"/realms/{env}", s.discovery)
+	}
+	if d := cfg.Dialects.Lengow; d.Enabled {
+		mux.HandleFunc(d.Path, s.lengow)
+	}
+	if d := cfg.Dialects.Lemonway; d.Enabled {
+		mux.HandleFunc(d.Path, s.lemonway)
 	}
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/readyz", s.readyz)
@@ -45,9 +54,10 @@ func New(cfg Config) http.Handler {
 }
 
 type server struct {
-	issuer *tokens.Issuer
-	ping   func(ctx context.Context) error
-	logger *slog.Logger
+	issuer   *tokens.Issuer
+	dialects Dialects
+	ping     func(ctx context.Context) error
+	logger   *slog.Logger
 }
 
 // remoteIP is the address of the peer; requests through trusted proxies are

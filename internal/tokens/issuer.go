@@ -104,7 +104,8 @@ func (i *Issuer) Issue(ctx context.Context, req *Request) (*Token, *Error) {
 	if len(requested) == 0 {
 		requested = client.Scopes
 	}
-	settings := client.Tokens.Apply(env.Tokens)
+	// The environment's settings, then the dialect's, then the client's own.
+	settings := client.Tokens.Apply(req.Settings.apply(env.Name, env.Tokens))
 	aud, oerr := audience(client, settings, req.Audiences, i.issuerURL(env.Name))
 	if oerr != nil {
 		return nil, oerr

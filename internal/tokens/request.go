@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
 )
 
 // Client authentication methods (RFC 8414 token_endpoint_auth_methods).
@@ -35,7 +37,26 @@ type Request struct {
 	Scope     string
 	Audiences []string
 	RemoteIP  netip.Addr
-	Dialect   string
+	// Dialect names the request format ("standard", "lengow", "lemonway").
+	Dialect string
+	// Settings are the dialect's token settings, applied over the
+	// environment's and under the client's own overrides; nil for none.
+	Settings *DialectSettings
+}
+
+// DialectSettings are a dialect's token settings: its defaults and, per
+// environment, overrides of those defaults.
+type DialectSettings struct {
+	Default      gatehouse.TokenOverrides
+	Environments map[string]gatehouse.TokenOverrides
+}
+
+// apply returns s with the dialect's settings for env applied.
+func (d *DialectSettings) apply(env string, s gatehouse.TokenSettings) gatehouse.TokenSettings {
+	if d == nil {
+		return s
+	}
+	return d.Environments[env].Apply(d.Default.Apply(s))
 }
 
 // scopes splits a scope parameter (RFC 6749 §3.3), dropping empty tokens.

@@ -137,9 +137,11 @@ func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *g
 	return i.reusedResult(v.(reusedToken), c, env, scope), nil
 }
 
+// reusedResult answers with t and its remaining lifetime, rounded up to
+// whole seconds so that a token minted a moment ago shows its full lifetime.
 func (i *Issuer) reusedResult(t reusedToken, c *gatehouse.Client, env *cache.Environment, scope string) *Token {
 	return &Token{
-		AccessToken: t.value, ExpiresAt: t.expiresAt, ExpiresIn: int64(t.expiresAt.Sub(i.now()) / time.Second),
+		AccessToken: t.value, ExpiresAt: t.expiresAt, ExpiresIn: int64((t.expiresAt.Sub(i.now()) + time.Second - 1) / time.Second),
 		Scope: scope, Client: c, Environment: env.Name,
 	}
 }
