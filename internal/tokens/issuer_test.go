@@ -47,6 +47,12 @@ const issuerBase = "https://auth.example.com/realms/"
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
+	return newFixtureAlg(tb, gatehouse.AlgES256)
+}
+
+// newFixtureAlg is newFixture with environments signing with alg.
+func newFixtureAlg(tb testing.TB, alg string) *fixture {
+	tb.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(tb.TempDir(), "gh.db"))
 	if err != nil {
@@ -64,12 +70,12 @@ func newFixture(tb testing.TB) *fixture {
 	}
 	for _, env := range []string{"sandbox", "production"} {
 		if err := st.CreateEnvironment(ctx, &gatehouse.Environment{
-			Name: env, SigningAlgorithm: gatehouse.AlgES256, Tokens: gatehouse.DefaultTokenSettings(),
+			Name: env, SigningAlgorithm: alg, Tokens: gatehouse.DefaultTokenSettings(),
 			CreatedAt: clk.Now(), UpdatedAt: clk.Now(),
 		}); err != nil {
 			tb.Fatal(err)
 		}
-		k, err := keys.Generate(env, gatehouse.AlgES256, gatehouse.KeyActive, rand.Reader, clk.Now())
+		k, err := keys.Generate(env, alg, gatehouse.KeyActive, rand.Reader, clk.Now())
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -358,18 +364,22 @@ func TestStaleCacheAnswersTemporarilyUnavailable(t *testing.T) {
 }
 
 // BenchmarkIssue measures the in-process issuing core: authentication from
-// the cache, scope checks, claims, and an ES256 signature.
+// the cache, scope checks, claims, and a signature, for each algorithm.
 func BenchmarkIssue(b *testing.B) {
-	f := newFixture(b)
-	req := f.request(nil)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, oerr := f.issuer.Issue(ctx, req); oerr != nil {
-			b.Fatal(oerr)
-		}
+	for _, alg := range []string{gatehouse.AlgES256, gatehouse.AlgEdDSA, gatehouse.AlgRS256} {
+		b.Run(alg, func(b *testing.B) {
+			f := newFixtureAlg(b, alg)
+			req := f.request(nil)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, oerr := f.issuer.Issue(ctx, req); oerr != nil {
+					b.Fatal(oerr)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
 
 // BenchmarkIntrospect measures validating a token: signature, claims,
