@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func TestServerConfigPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	os.WriteFile(file, []byte("addr: 127.0.0.1:7000\npublic_url: https://file.example.com\ndata_dir: /from/file\nlog_level: warn\ncache_poll: 1s\n"), 0o600)
+	t.Setenv("GATEHOUSE_PUBLIC_URL", "https://env.example.com")
+	t.Setenv("GATEHOUSE_DATA_DIR", "/from/env")
+	t.Setenv("GATEHOUSE_CONFIG", file)
+
+	var f serverFlags
+	cmd := &cobra.Command{Use: "serve"}
+	f.register(cmd.Flags())
+	if err := cmd.Flags().Parse([]string{"--data-dir", "/from/flag"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.resolve(cmd.Flags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, got, want string }{
+		{"a flag beats the environment", cfg.DataDir, "/from/flag"},
+		{"the environment beats the file", cfg.PublicURL, "https://env.example.com"},
+		{"the file beats the default", cfg.Addr, "127.0.0.1:7000"},
+		{"the file sets log_level", cfg.LogLevel, "warn"},
+		{"the database follows the data directory", cfg.Database, "sqlite:///from/flag/gatehouse.db"},
+		{"defaults fill the rest", cfg.LogFormat, "text"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if cfg.CachePoll != time.Second {
+		t.Errorf("cache_poll from the file = %v, want 1s", cfg.CachePoll)
+	}
+}
+
+func TestServerConfigRefusesBadValues(t *testing.T) {
+	for name, args := range map[string][]string{
+		"a relative public URL": {"--public-url", "auth.example.com"},
+		"an unknown database":   {"--database", "mysql://x"},
+		"an unknown log format": {"--log-format", "xml"},
+		"a missing config file": {"--config", "/nonexistent/gatehouse.yaml"},
+	} {
+		t.Run("refuses "+name, func(t *testing.T) {
+			var f serverFlags
+			cmd := &cobra.Command{Use: "serve"}
+			f.register(cmd.Flags())
+			if err := cmd.Flags().Parse(args); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.resolve(cmd.Flags()); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+}
