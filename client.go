@@ -33,6 +33,11 @@ type Client struct {
 	Tokens       TokenOverrides
 	Status       string
 	Secrets      []Secret
+	// JWKS (a JWK Set) or PublicKeyPEM (PEM PUBLIC KEY blocks), at most one,
+	// are the public keys the client signs private_key_jwt assertions with
+	// (clientkeys.go); both empty when it uses secrets only.
+	JWKS         string
+	PublicKeyPEM string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -44,6 +49,9 @@ type Secret struct {
 	CreatedAt time.Time
 	// ExpiresAt is when a rotated-out secret stops working; zero means never.
 	ExpiresAt time.Time
+	// Sealed is the secret encrypted under the master key, kept only where
+	// the environment allows reveal; nil otherwise.
+	Sealed []byte
 }
 
 // ClientFilter selects a page of clients, ordered by id.
@@ -140,6 +148,9 @@ func (c *Client) Validate() error {
 		if a == "" || len(a) > 512 || strings.ContainsAny(a, " \t\r\n") {
 			return Errorf(EINVALID, "audience %q must be a non-empty string without spaces", a)
 		}
+	}
+	if _, err := ParseClientKeys(c.JWKS, c.PublicKeyPEM); err != nil {
+		return err
 	}
 	if len(c.Secrets) > MaxSecrets {
 		return Errorf(EINVALID, "a client has at most %d secrets", MaxSecrets)

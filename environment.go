@@ -39,8 +39,14 @@ type Environment struct {
 	Name             string
 	SigningAlgorithm string
 	Tokens           TokenSettings
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// Limits are the environment's token endpoint rate limits.
+	Limits RateLimits
+	// AllowReveal lets a client's secret be shown again after the caller
+	// re-authenticates: secrets created while it is on are also kept
+	// encrypted under the master key (Secret.Sealed).
+	AllowReveal bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // TokenSettings say what tokens an environment issues.
@@ -94,7 +100,10 @@ func (e *Environment) Validate() error {
 	if err := ValidateSigningAlgorithm(e.SigningAlgorithm); err != nil {
 		return err
 	}
-	return e.Tokens.Validate()
+	if err := e.Tokens.Validate(); err != nil {
+		return err
+	}
+	return e.Limits.Validate()
 }
 
 // Validate checks token settings.

@@ -103,9 +103,12 @@ type Store interface {
 	AccountStore
 	ClientStore
 	SigningKeyStore
+	SigningKeyRotationStore
 	RevocationStore
+	CredentialRevocationStore
 	UserStore
 	ReusableTokenStore
+	AssertionStore
 	AuditStore
 	UsageStore
 	ChangeFeed

@@ -31,7 +31,8 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	ctx := r.Context()
-	if _, err := h.store.Environment(ctx, c.Environment); err != nil {
+	env, err := h.store.Environment(ctx, c.Environment)
+	if err != nil {
 		return lookupError(err, fmt.Sprintf("environment %q", c.Environment))
 	}
 	if c.AccountID != 0 {
@@ -48,7 +49,11 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("generate client secret: %w", err)
 	}
-	c.Secrets = []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now}}
+	sealed, err := h.sealSecret(env, c.ID, secret)
+	if err != nil {
+		return fmt.Errorf("seal client secret: %w", err)
+	}
+	c.Secrets = []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now, Sealed: sealed}}
 
 	if c.AccountID == 0 {
 		a := &gatehouse.Account{Name: c.Name, CreatedAt: now}
@@ -105,6 +110,10 @@ func newClient(req wire.CreateClientRequest, now time.Time) (*gatehouse.Client, 
 		Status:       gatehouse.ClientActive,
 		CreatedAt:    now,
 		UpdatedAt:    now,
+	}
+	var err error
+	if c.JWKS, c.PublicKeyPEM, err = clientKeys(req.JWKS, req.PublicKeyPEM); err != nil {
+		return nil, err
 	}
 	// A client without account gets a new one, so validate the rest as if
 	// it had one.
@@ -182,12 +191,20 @@ func (h *Handler) rotateClientSecret(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return fmt.Errorf("generate client secret: %w", err)
 	}
+	ctx := r.Context()
+	env, err := h.store.Environment(ctx, c.Environment)
+	if err != nil {
+		return lookupError(err, fmt.Sprintf("environment %q", c.Environment))
+	}
+	sealed, err := h.sealSecret(env, c.ID, secret)
+	if err != nil {
+		return fmt.Errorf("seal client secret: %w", err)
+	}
 	now := h.now().UTC()
-	fresh := gatehouse.Secret{Hash: gatehouse.HashSecret(secret), CreatedAt: now}
+	fresh := gatehouse.Secret{Hash: gatehouse.HashSecret(secret), CreatedAt: now, Sealed: sealed}
 	c.Secrets = rotateSecrets(c.Secrets, fresh, now, grace)
 	c.UpdatedAt = now
 
-	ctx := r.Context()
 	if err := h.store.UpdateClient(ctx, c); err != nil {
 		return fmt.Errorf("rotate secret of client %s: %w", c.ID, err)
 	}
@@ -243,16 +260,13 @@ func (h *Handler) revokeClient(w http.ResponseWriter, r *http.Request) error {
 	}
 	if c.Active() {
 		ctx := r.Context()
-		c.Status = gatehouse.ClientRevoked
-		c.UpdatedAt = h.now().UTC()
-		if err := h.store.UpdateClient(ctx, c); err != nil {
-			return fmt.Errorf("revoke client %s: %w", c.ID, err)
+		// One transaction marks the client revoked and records it for
+		// the revocation feed (docs/tokens.md).
+		if c, err = h.store.RevokeClient(ctx, c.ID, h.now().UTC()); err != nil {
+			return fmt.Errorf("revoke client %s: %w", r.PathValue("client_id"), err)
 		}
 		h.refresh(ctx)
 		h.logger.InfoContext(ctx, "admin API: client revoked", "client_id", c.ID)
-		if c, err = h.store.Client(ctx, c.ID); err != nil {
-			return fmt.Errorf("load revoked client: %w", err)
-		}
 	}
 	writeJSON(w, http.StatusOK, clientJSON(c))
 	return nil
@@ -282,6 +296,8 @@ func clientJSON(c *gatehouse.Client) wire.Client {
 		CreatedAt:    c.CreatedAt.UTC(),
 		UpdatedAt:    c.UpdatedAt.UTC(),
 	}
+	out.TokenOverrides = overridesJSON(c.Tokens)
+	out.JWKS, out.PublicKeyPEM = clientKeysJSON(c)
 	for _, p := range c.AllowedCIDRs {
 		out.AllowedCIDRs = append(out.AllowedCIDRs, p.String())
 	}

@@ -43,7 +43,7 @@ func TestCreateClient(t *testing.T) {
 		gotKeys := keys(t, body)
 		sort.Strings(gotKeys)
 		wantKeys := []string{"account_id", "allowed_cidrs", "api_key", "audiences", "client_id", "client_secret",
-			"created_at", "environment", "name", "scopes", "secrets", "status", "updated_at"}
+			"created_at", "environment", "name", "scopes", "secrets", "status", "token_overrides", "updated_at"}
 		if !slices.Equal(gotKeys, wantKeys) {
 			t.Errorf("keys %v, want %v", gotKeys, wantKeys)
 		}

@@ -51,7 +51,9 @@ func (h *Handler) environmentJSON(e *gatehouse.Environment) wire.Environment {
 			Reuse:           e.Tokens.Reuse,
 			DefaultAudience: e.Tokens.DefaultAudience,
 		},
-		CreatedAt: e.CreatedAt.UTC(),
-		UpdatedAt: e.UpdatedAt.UTC(),
+		AllowReveal: e.AllowReveal,
+		RateLimits:  rateLimitsJSON(e.Limits),
+		CreatedAt:   e.CreatedAt.UTC(),
+		UpdatedAt:   e.UpdatedAt.UTC(),
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/bans"
+	"github.com/gatehouse-dev/gatehouse/internal/keyrotation"
+	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 )
 
 // Prefix is the path under which the admin API is mounted.
@@ -34,6 +37,15 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives internal errors and a line per mutation; nil discards.
 	Logger *slog.Logger
+	// MasterKey encrypts the copies of secrets kept for reveal, and must be
+	// set for environments to allow reveal or opaque tokens.
+	MasterKey *masterkey.Keyring
+	// KeyRotator rotates signing keys; nil makes one with the defaults.
+	KeyRotator *keyrotation.Rotator
+	// Audit records every mutation (protection.go); nil records none.
+	Audit gatehouse.AuditAppender
+	// Bans is the token endpoint's ban list; nil shows none.
+	Bans bans.List
 }
 
 // Handler serves the admin API. Mount it at Prefix; it sees full paths.
@@ -45,7 +57,11 @@ type Handler struct {
 	rand         io.Reader
 	now          func() time.Time
 	logger       *slog.Logger
+	masterKey    *masterkey.Keyring
+	keyRotator   *keyrotation.Rotator
 	mux          *http.ServeMux
+	audit        gatehouse.AuditAppender
+	bans         bans.List
 }
 
 // access is what a route asks of the caller.
@@ -74,6 +90,10 @@ func routes() []route {
 		{http.MethodGet, "/admin/v1/openapi.json", public, (*Handler).openAPI},
 		{http.MethodGet, "/admin/v1/environments", readScope, (*Handler).listEnvironments},
 		{http.MethodGet, "/admin/v1/environments/{env}", readScope, (*Handler).getEnvironment},
+		{http.MethodGet, "/admin/v1/environments/{env}/keys", readScope, (*Handler).listSigningKeys},
+		{http.MethodPost, "/admin/v1/environments/{env}/keys/rotate", writeScope, (*Handler).rotateSigningKey},
+		{http.MethodPost, "/admin/v1/environments", writeScope, (*Handler).createEnvironment},
+		{http.MethodPatch, "/admin/v1/environments/{env}", writeScope, (*Handler).updateEnvironment},
 		{http.MethodPost, "/admin/v1/accounts", writeScope, (*Handler).createAccount},
 		{http.MethodGet, "/admin/v1/accounts", readScope, (*Handler).listAccounts},
 		{http.MethodGet, "/admin/v1/accounts/{id}", readScope, (*Handler).getAccount},
@@ -82,6 +102,15 @@ func routes() []route {
 		{http.MethodGet, "/admin/v1/clients/{client_id}", readScope, (*Handler).getClient},
 		{http.MethodPost, "/admin/v1/clients/{client_id}/rotate", writeScope, (*Handler).rotateClientSecret},
 		{http.MethodPost, "/admin/v1/clients/{client_id}/revoke", writeScope, (*Handler).revokeClient},
+		{http.MethodPut, "/admin/v1/clients/{client_id}/keys", writeScope, (*Handler).setClientKeys},
+		{http.MethodPost, "/admin/v1/clients/{client_id}/keys", writeScope, (*Handler).setClientKeys},
+		{http.MethodPatch, "/admin/v1/clients/{client_id}", writeScope, (*Handler).updateClient},
+		{http.MethodPost, "/admin/v1/clients/{client_id}/secrets/{secret_id}/revoke", writeScope, (*Handler).revokeClientSecret},
+		{http.MethodPost, "/admin/v1/clients/{client_id}/reveal", writeScope, (*Handler).revealClientSecret},
+		{http.MethodGet, "/admin/v1/bans", readScope, (*Handler).listBans},
+		{http.MethodDelete, "/admin/v1/bans/{subject}", writeScope, (*Handler).liftBan},
+		{http.MethodGet, "/admin/v1/audit", readScope, (*Handler).listAudit},
+		{http.MethodGet, "/admin/v1/audit/export", readScope, (*Handler).exportAudit},
 	}
 }
 
@@ -106,10 +135,17 @@ func New(cfg Config) *Handler {
 		rand:         cfg.Rand,
 		now:          cfg.Now,
 		logger:       cfg.Logger,
+		masterKey:    cfg.MasterKey,
+		keyRotator:   cfg.KeyRotator,
 		mux:          http.NewServeMux(),
+		audit:        cfg.Audit,
+		bans:         cfg.Bans,
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if h.keyRotator == nil {
+		h.keyRotator = keyrotation.New(keyrotation.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: h.logger})
 	}
 
 	// Requests no method+path pattern takes fall through to unmatched, a mux
@@ -142,9 +178,12 @@ func (h *Handler) endpoint(rt route) http.Handler {
 			h.writeError(w, r, err)
 			return
 		}
-		if err := rt.handle(h, w, r); err != nil {
+		w, audited := h.auditMutation(w, r, rt)
+		err := rt.handle(h, w, r)
+		if err != nil {
 			h.writeError(w, r, err)
 		}
+		audited(err)
 	})
 }
 

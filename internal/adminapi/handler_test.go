@@ -173,7 +173,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 		{"another API version is a JSON 404", "GET", "/admin/v2/clients", 404, gatehouse.ENOTFOUND, ""},
 		{"DELETE on a collection is a 405 listing its methods", "DELETE", "/admin/v1/clients", 405, codeMethodNotAllowed, "GET, HEAD, POST"},
 		{"GET on rotate is a 405 allowing POST", "GET", "/admin/v1/clients/abc/rotate", 405, codeMethodNotAllowed, "POST"},
-		{"POST on an environment is a 405", "POST", "/admin/v1/environments/sandbox", 405, codeMethodNotAllowed, "GET, HEAD"},
+		{"POST on an environment is a 405", "POST", "/admin/v1/environments/sandbox", 405, codeMethodNotAllowed, "GET, HEAD, PATCH"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

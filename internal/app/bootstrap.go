@@ -47,7 +47,7 @@ func (m *Main) ensureEnvironment(ctx context.Context, name string) error {
 		now := m.Now().UTC()
 		err = m.store.CreateEnvironment(ctx, &gatehouse.Environment{
 			Name: name, SigningAlgorithm: gatehouse.AlgES256, Tokens: gatehouse.DefaultTokenSettings(),
-			CreatedAt: now, UpdatedAt: now,
+			Limits: gatehouse.DefaultRateLimits(), CreatedAt: now, UpdatedAt: now,
 		})
 		if errors.Is(err, gatehouse.ErrConflict) { // another replica was faster
 			err = nil

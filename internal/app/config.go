@@ -20,6 +20,10 @@ type Config struct {
 	LogLevel  string `yaml:"log_level"`  // debug, info, warn, error
 	// AdminPassword is the first operator's password; random when empty.
 	AdminPassword string `yaml:"-"`
+	// MasterKey is the base64 AES-256 master key (GATEHOUSE_MASTER_KEY;
+	// several, comma-separated, during a rotation: the first is current).
+	// Empty: {data-dir}/master.key, generated on first start.
+	MasterKey string `yaml:"master_key"`
 	// CachePoll is how often the credential cache follows the change feed.
 	CachePoll time.Duration `yaml:"cache_poll"`
 	// CacheMaxStaleness is how long token requests are served from a cache
@@ -27,6 +31,9 @@ type Config struct {
 	CacheMaxStaleness time.Duration `yaml:"cache_max_staleness"`
 	// Dialects configures the legacy token endpoints.
 	Dialects DialectsConfig `yaml:"dialects"`
+	// Protection configures rate limits, bans, proxies and the audit log
+	// (protection.go).
+	Protection ProtectionConfig `yaml:"protection"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -57,6 +64,7 @@ func (c *Config) Defaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
+	c.Protection.defaults()
 }
 
 // Validate checks the configuration after Defaults.
@@ -71,6 +79,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("database %q must start with sqlite:, postgres:// or postgresql://", redactDSN(c.Database))
 	}
 	if _, err := c.Dialects.dialects(); err != nil {
+		return err
+	}
+	if err := c.Protection.validate(); err != nil {
 		return err
 	}
 	switch c.LogFormat {

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
 	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
+	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
 )
@@ -33,12 +34,16 @@ type Main struct {
 
 	store     *sqlstore.Store
 	dir       *cache.Directory
+	masterKey *masterkey.Keyring
 	issuer    *tokens.Issuer
 	listener  net.Listener
 	http      *http.Server
 	publicURL string
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+
+	// protection guards the token endpoint (protection.go).
+	protection *protection
 }
 
 // New returns a server for cfg; Defaults is applied to cfg.
@@ -91,6 +96,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if err := m.loadMasterKey(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -107,9 +115,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.dir.Load(ctx); err != nil {
 		return fmt.Errorf("load credentials: %w", err)
 	}
+	if m.protection, err = m.openProtection(); err != nil {
+		return err
+	}
 	m.issuer = tokens.NewIssuer(tokens.Config{
 		Directory: m.dir, Store: store, IssuerURL: m.IssuerURL,
 		Now: m.Now, Rand: m.Rand, Logger: m.Logger, MaxStaleness: m.Config.CacheMaxStaleness,
+		MasterKey: m.masterKey, Guard: m.protection.guard,
 	})
 	admin := adminapi.New(adminapi.Config{
 		Store:        store,
@@ -119,6 +131,9 @@ func (m *Main) Open(ctx context.Context) error {
 		Rand:         m.Rand,
 		Now:          m.Now,
 		Logger:       m.Logger,
+		MasterKey:    m.masterKey,
+		Audit:        store,
+		Bans:         m.protection.bans,
 	})
 	dialects, err := m.Config.Dialects.dialects()
 	if err != nil {
@@ -127,6 +142,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.http = &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger, Dialects: dialects,
+			Proxies: m.protection.proxies, Metrics: m.protection.metrics,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -170,6 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); m.dir.Watch(bg, m.Config.CachePoll) }()
 	go func() { defer m.wg.Done(); m.housekeeping(bg) }()
+	m.protection.start(bg)
 
 	m.Logger.Info("gatehouse is serving", "addr", m.Addr(), "public_url", m.publicURL, "database", m.store.Dialect())
 	errc := make(chan error, 1)
@@ -216,8 +233,14 @@ func (m *Main) housekeeping(ctx context.Context) {
 		if err := m.store.DeleteExpiredRevocations(ctx, now); err != nil {
 			m.Logger.Warn("prune revoked tokens", "err", err)
 		}
+		if err := m.store.DeleteExpiredCredentialRevocations(ctx, now); err != nil {
+			m.Logger.Warn("prune revoked credentials", "err", err)
+		}
 		if err := m.store.DeleteExpiredReusableTokens(ctx, now); err != nil {
 			m.Logger.Warn("prune reusable tokens", "err", err)
+		}
+		if err := m.store.DeleteExpiredAssertions(ctx, now); err != nil {
+			m.Logger.Warn("prune used client assertions", "err", err)
 		}
 	}
 }
@@ -230,6 +253,9 @@ func (m *Main) Close() error {
 		if err := m.listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.protection != nil {
+		errs = append(errs, m.protection.close())
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())

@@ -29,6 +29,8 @@ type Directory struct {
 	envs    atomic.Pointer[map[string]*Environment]
 	clients sync.Map // client id → *gatehouse.Client
 	revoked atomic.Pointer[map[string]time.Time]
+	// credentials are the revoked clients and secrets (credentials.go).
+	credentials atomic.Pointer[revokedCredentials]
 
 	mu       sync.Mutex // serialises syncs
 	lastID   int64
@@ -55,6 +57,7 @@ func New(cfg Config) *Directory {
 	d.envs.Store(&empty)
 	none := map[string]time.Time{}
 	d.revoked.Store(&none)
+	d.credentials.Store(&revokedCredentials{})
 	return d
 }
 
@@ -165,7 +168,7 @@ func (d *Directory) loadRevocations(ctx context.Context) error {
 		m[t.ID] = t.ExpiresAt
 	}
 	d.revoked.Store(&m)
-	return nil
+	return d.loadCredentialRevocations(ctx)
 }
 
 // Refresh applies every change in the feed since the last sync. The admin

@@ -36,12 +36,17 @@ first start) unless GATEHOUSE_ADMIN_KEY holds it.`,
 		newClientShowCommand(&af),
 		newClientRotateCommand(&af),
 		newClientRevokeCommand(&af),
+		newClientSetKeysCommand(&af),
+		newClientUpdateCommand(&af),
+		newClientRevokeSecretCommand(&af),
+		newClientRevealCommand(&af),
 	)
 	return cmd
 }
 
 func newClientCreateCommand(af *adminFlags) *cobra.Command {
 	var req adminclient.CreateClientRequest
+	var kf clientKeyFlags
 	cmd := &cobra.Command{
 		Use:   "create --env ENV --name NAME",
 		Short: "Create a client credential and print its secret (shown only once)",
@@ -54,6 +59,11 @@ The client secret and API key are printed only this once: store them now.`,
       --audience https://api.example.com --allowed-cidr 203.0.113.0/24 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			keys, err := kf.read()
+			if err != nil {
+				return err
+			}
+			req.JWKS, req.PublicKeyPEM = keys.JWKS, keys.PublicKeyPEM
 			api, err := af.api()
 			if err != nil {
 				return err
@@ -78,6 +88,7 @@ The client secret and API key are printed only this once: store them now.`,
 	fs.StringSliceVar(&req.Scopes, "scope", nil, "allowed scope; repeat the flag or separate with commas")
 	fs.StringSliceVar(&req.Audiences, "audience", nil, "allowed audience (RFC 8707 resource); repeatable")
 	fs.StringSliceVar(&req.AllowedCIDRs, "allowed-cidr", nil, "IP prefix the client may call from, e.g. 203.0.113.0/24; repeatable (default: any address)")
+	kf.register(cmd)
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("name")
 	return cmd
@@ -251,6 +262,8 @@ func writeClientFields(w io.Writer, c *adminclient.Client) {
 	fmt.Fprintf(w, "scopes:\t%s\n", listOrDash(c.Scopes))
 	fmt.Fprintf(w, "audiences:\t%s\n", listOrDash(c.Audiences))
 	fmt.Fprintf(w, "allowed_cidrs:\t%s\n", listOrDash(c.AllowedCIDRs))
+	writeTokenOverrides(w, c.TokenOverrides)
+	writeClientKeys(w, c)
 	fmt.Fprintf(w, "created_at:\t%s\n", timeText(c.CreatedAt))
 	fmt.Fprintf(w, "updated_at:\t%s\n", timeText(c.UpdatedAt))
 	for _, s := range c.Secrets {

@@ -26,7 +26,7 @@ func TestEveryAdminAndTokenCommandHasHelp(t *testing.T) {
 	}
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "client", "account", "token":
+		case "client", "account", "token", "env":
 			walk(c)
 		}
 	}

@@ -45,6 +45,7 @@ func NewRootCommand() *cobra.Command {
 		newServeCommand(),
 		newMigrateCommand(),
 		newClientCommand(),
+		newEnvCommand(),
 		newAccountCommand(),
 		newTokenCommand(),
 		newBenchCommand(),

@@ -62,7 +62,11 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
 	set("redis", &cfg.Redis, f.cfg.Redis)
 	set("log-format", &cfg.LogFormat, f.cfg.LogFormat)
 	set("log-level", &cfg.LogLevel, f.cfg.LogLevel)
+	resolveProtectionFlags(fs, &cfg.Protection, f.cfg.Protection)
 	cfg.AdminPassword = os.Getenv("GATEHOUSE_ADMIN_PASSWORD")
+	if v := os.Getenv("GATEHOUSE_MASTER_KEY"); v != "" {
+		cfg.MasterKey = v
+	}
 	cfg.Defaults()
 	return cfg, cfg.Validate()
 }
@@ -111,6 +115,7 @@ the YAML file named by --config.`,
 		},
 	}
 	f.register(cmd.Flags())
+	registerProtectionFlags(cmd.Flags(), &f.cfg.Protection)
 	return cmd
 }
 

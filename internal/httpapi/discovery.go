@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
 )
 
@@ -22,6 +23,9 @@ type metadata struct {
 	TokenEndpointAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
 	IntrospectionEndpointAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
 	RevocationEndpointAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs     []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionAuthSigningAlgs     []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RevocationAuthSigningAlgs        []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
 	AccessTokenSigningAlgValues      []string `json:"access_token_signing_alg_values_supported"`
 	ScopesSupported                  []string `json:"scopes_supported,omitempty"`
@@ -41,7 +45,8 @@ func (s *server) discovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iss := s.issuer.IssuerURL(env.Name)
-	auth := []string{tokens.AuthClientSecretBasic, tokens.AuthClientSecretPost}
+	auth := []string{tokens.AuthClientSecretBasic, tokens.AuthClientSecretPost, tokens.AuthPrivateKeyJWT}
+	assertionAlgs := gatehouse.AssertionAlgorithms
 	algs := env.Keys.Algorithms()
 	md := metadata{
 		Issuer:                           iss,
@@ -55,6 +60,9 @@ func (s *server) discovery(w http.ResponseWriter, r *http.Request) {
 		TokenEndpointAuthMethods:         auth,
 		IntrospectionEndpointAuthMethods: auth,
 		RevocationEndpointAuthMethods:    auth,
+		TokenEndpointAuthSigningAlgs:     assertionAlgs,
+		IntrospectionAuthSigningAlgs:     assertionAlgs,
+		RevocationAuthSigningAlgs:        assertionAlgs,
 		IDTokenSigningAlgValuesSupported: algs,
 		AccessTokenSigningAlgValues:      algs,
 		ClaimsSupported:                  []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "account_id"},

@@ -61,15 +61,16 @@ func decodeForm(body string) (url.Values, *tokens.Error) {
 }
 
 // clientCredentials finds how the client authenticated: HTTP Basic
-// (client_secret_basic, RFC 6749 §2.3.1) or client_id and client_secret in
-// the body (client_secret_post). Using both is invalid_request. The second
+// (client_secret_basic, RFC 6749 §2.3.1), client_id and client_secret in
+// the body (client_secret_post), or a client assertion (private_key_jwt,
+// assertion.go). Using both is invalid_request. The second
 // result is true when the Authorization header carried Basic credentials.
 func clientCredentials(r *http.Request, form url.Values) (tokens.Credentials, bool, *tokens.Error) {
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return assertionCredentials(r, form)
+	}
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		if form.Has("client_assertion") || form.Has("client_assertion_type") {
-			return tokens.Credentials{}, false, tokens.NewError(tokens.ErrInvalidClient, "client assertions are not supported for this client")
-		}
 		if !form.Has("client_secret") {
 			return tokens.Credentials{}, false, tokens.NewError(tokens.ErrInvalidClient, "client authentication is required")
 		}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 
@@ -21,6 +20,11 @@ type Config struct {
 	// Ping reports whether storage is reachable, for /readyz.
 	Ping   func(ctx context.Context) error
 	Logger *slog.Logger
+	// Proxies are the trusted proxies whose forwarding headers name the
+	// client's address (clientip.go).
+	Proxies Proxies
+	// Metrics serves /metrics; nil leaves it out.
+	Metrics http.Handler
 }
 
 // prefixes are the roots every per-environment path is served under: the
@@ -50,7 +54,10 @@ func New(cfg Config) http.Handler {
 	if cfg.Admin != nil {
 		mux.Handle("/admin/", cfg.Admin)
 	}
-	return mux
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	return withClientIP(cfg.Proxies, mux)
 }
 
 type server struct {
@@ -60,13 +67,6 @@ type server struct {
 	logger   *slog.Logger
 }
 
-// remoteIP is the address of the peer; requests through trusted proxies are
-// handled in a later change.
-func remoteIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, _ := netip.ParseAddr(host)
-	return ip.Unmap()
-}
+// remoteIP is the address of the client: the peer, or the client a trusted
+// proxy names (withClientIP in clientip.go rewrites RemoteAddr for those).
+func remoteIP(r *http.Request) netip.Addr { return peerIP(r.RemoteAddr) }

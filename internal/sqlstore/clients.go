@@ -11,7 +11,8 @@ import (
 )
 
 const clientColumns = `id, environment, account_id, name, scopes, audiences, allowed_cidrs,
-	token_format, token_lifetime_seconds, token_reuse, default_audience, status, created_at, updated_at`
+	token_format, token_lifetime_seconds, token_reuse, default_audience, status, created_at, updated_at,
+	jwks, public_key_pem`
 
 // CreateClient stores a new client with its secrets, and sets the secrets'
 // IDs. A zero CreatedAt (of the client or a secret) is set to now, a zero
@@ -34,9 +35,10 @@ func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	secrets := s.stampSecrets(c.Secrets)
 	err = s.inTx(ctx, func(tx conn) error {
 		_, err := tx.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Environment, c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs,
-			row.format, row.lifetime, row.reuse, row.audience, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt))
+			row.format, row.lifetime, row.reuse, row.audience, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt),
+			row.jwks, row.pem)
 		if err != nil {
 			return dbError(err, fmt.Sprintf("client %s already exists", c.ID),
 				fmt.Sprintf("environment %s or account %d not found", c.Environment, c.AccountID))
@@ -129,10 +131,10 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 	err = s.inTx(ctx, func(tx conn) error {
 		res, err := tx.exec(ctx, `UPDATE clients SET account_id = ?, name = ?, scopes = ?, audiences = ?,
 			allowed_cidrs = ?, token_format = ?, token_lifetime_seconds = ?, token_reuse = ?,
-			default_audience = ?, status = ?, updated_at = ?
+			default_audience = ?, status = ?, updated_at = ?, jwks = ?, public_key_pem = ?
 			WHERE id = ? AND environment = ?`,
 			c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs, row.format, row.lifetime, row.reuse,
-			row.audience, c.Status, micros(c.UpdatedAt), c.ID, c.Environment)
+			row.audience, c.Status, micros(c.UpdatedAt), row.jwks, row.pem, c.ID, c.Environment)
 		if err != nil {
 			return dbError(err, "", fmt.Sprintf("account %d not found", c.AccountID))
 		}
@@ -186,6 +188,7 @@ func validateClient(c *gatehouse.Client) error {
 type clientRow struct {
 	scopes, audiences, cidrs string
 	format, audience         sql.NullString
+	jwks, pem                sql.NullString // client keys (private_key_jwt); NULL for none
 	lifetime                 sql.NullInt64
 	reuse                    sql.NullBool
 }
@@ -214,6 +217,8 @@ func encodeClient(c *gatehouse.Client) (clientRow, error) {
 	if t := c.Tokens; t.DefaultAudience != nil {
 		r.audience = sql.NullString{String: *t.DefaultAudience, Valid: true}
 	}
+	r.jwks = sql.NullString{String: c.JWKS, Valid: c.JWKS != ""}
+	r.pem = sql.NullString{String: c.PublicKeyPEM, Valid: c.PublicKeyPEM != ""}
 	return r, nil
 }
 
@@ -222,7 +227,7 @@ func scanClient(row scanner) (*gatehouse.Client, error) {
 	var r clientRow
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.Environment, &c.AccountID, &c.Name, &r.scopes, &r.audiences, &r.cidrs,
-		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated)
+		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated, &r.jwks, &r.pem)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +253,7 @@ func scanClient(row scanner) (*gatehouse.Client, error) {
 	if r.audience.Valid {
 		c.Tokens.DefaultAudience = &r.audience.String
 	}
+	c.JWKS, c.PublicKeyPEM = r.jwks.String, r.pem.String
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &c, nil
 }

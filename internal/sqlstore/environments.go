@@ -9,7 +9,8 @@ import (
 )
 
 const environmentColumns = `name, signing_algorithm, token_format, token_lifetime_seconds, token_reuse,
-	default_audience, created_at, updated_at`
+	default_audience, created_at, updated_at,
+	rate_client_per_minute, rate_client_burst, rate_ip_per_minute, rate_ip_burst, allow_reveal`
 
 // CreateEnvironment stores a new environment; ErrConflict if the name is
 // taken. A zero CreatedAt is set to now, a zero UpdatedAt to CreatedAt.
@@ -24,9 +25,10 @@ func (s *Store) CreateEnvironment(ctx context.Context, e *gatehouse.Environment)
 		e.UpdatedAt = e.CreatedAt
 	}
 	err := s.inTx(ctx, func(tx conn) error {
-		_, err := tx.exec(ctx, `INSERT INTO environments (`+environmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.exec(ctx, `INSERT INTO environments (`+environmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Name, e.SigningAlgorithm, e.Tokens.Format, seconds(e.Tokens.Lifetime), e.Tokens.Reuse,
-			e.Tokens.DefaultAudience, micros(e.CreatedAt), micros(e.UpdatedAt))
+			e.Tokens.DefaultAudience, micros(e.CreatedAt), micros(e.UpdatedAt),
+			e.Limits.ClientPerMinute, e.Limits.ClientBurst, e.Limits.IPPerMinute, e.Limits.IPBurst, e.AllowReveal)
 		if err != nil {
 			return dbError(err, fmt.Sprintf("environment %s already exists", e.Name), "")
 		}
@@ -81,10 +83,13 @@ func (s *Store) UpdateEnvironment(ctx context.Context, e *gatehouse.Environment)
 	}
 	err := s.inTx(ctx, func(tx conn) error {
 		res, err := tx.exec(ctx, `UPDATE environments SET signing_algorithm = ?, token_format = ?,
-			token_lifetime_seconds = ?, token_reuse = ?, default_audience = ?, updated_at = ?
+			token_lifetime_seconds = ?, token_reuse = ?, default_audience = ?, updated_at = ?,
+			rate_client_per_minute = ?, rate_client_burst = ?, rate_ip_per_minute = ?, rate_ip_burst = ?,
+			allow_reveal = ?
 			WHERE name = ?`,
 			e.SigningAlgorithm, e.Tokens.Format, seconds(e.Tokens.Lifetime), e.Tokens.Reuse,
-			e.Tokens.DefaultAudience, micros(e.UpdatedAt), e.Name)
+			e.Tokens.DefaultAudience, micros(e.UpdatedAt),
+			e.Limits.ClientPerMinute, e.Limits.ClientBurst, e.Limits.IPPerMinute, e.Limits.IPBurst, e.AllowReveal, e.Name)
 		if err := mustAffect(res, err, "environment %s not found", e.Name); err != nil {
 			return err
 		}
@@ -103,7 +108,8 @@ func scanEnvironment(row scanner) (*gatehouse.Environment, error) {
 	var e gatehouse.Environment
 	var lifetime, created, updated int64
 	err := row.Scan(&e.Name, &e.SigningAlgorithm, &e.Tokens.Format, &lifetime, &e.Tokens.Reuse,
-		&e.Tokens.DefaultAudience, &created, &updated)
+		&e.Tokens.DefaultAudience, &created, &updated,
+		&e.Limits.ClientPerMinute, &e.Limits.ClientBurst, &e.Limits.IPPerMinute, &e.Limits.IPBurst, &e.AllowReveal)
 	if err != nil {
 		return nil, err
 	}

@@ -29,9 +29,9 @@ func (s *Store) stampSecrets(list []gatehouse.Secret) []gatehouse.Secret {
 
 // insertSecret adds sec to the client's secrets and sets its ID.
 func insertSecret(ctx context.Context, tx conn, clientID string, sec *gatehouse.Secret) error {
-	err := tx.queryRow(ctx, `INSERT INTO client_secrets (client_id, hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?) RETURNING id`,
-		clientID, sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt)).Scan(&sec.ID)
+	err := tx.queryRow(ctx, `INSERT INTO client_secrets (client_id, hash, created_at, expires_at, sealed)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		clientID, sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), nullBytes(sec.Sealed)).Scan(&sec.ID)
 	if err != nil {
 		return fmt.Errorf("add secret: %w", dbError(err, "", ""))
 	}
@@ -63,9 +63,9 @@ func replaceSecrets(ctx context.Context, tx conn, clientID string, list []gateho
 			}
 			continue
 		}
-		res, err := tx.exec(ctx, `UPDATE client_secrets SET hash = ?, created_at = ?, expires_at = ?
+		res, err := tx.exec(ctx, `UPDATE client_secrets SET hash = ?, created_at = ?, expires_at = ?, sealed = ?
 			WHERE id = ? AND client_id = ?`,
-			sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), sec.ID, clientID)
+			sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), nullBytes(sec.Sealed), sec.ID, clientID)
 		if err != nil {
 			return fmt.Errorf("update secret %d: %w", sec.ID, dbError(err, "", ""))
 		}
@@ -91,7 +91,7 @@ func loadSecrets(ctx context.Context, q conn, list []*gatehouse.Client) error {
 		byID[c.ID] = c
 		marks, args = append(marks, "?"), append(args, c.ID)
 	}
-	rows, err := q.query(ctx, `SELECT client_id, id, hash, created_at, expires_at FROM client_secrets
+	rows, err := q.query(ctx, `SELECT client_id, id, hash, created_at, expires_at, sealed FROM client_secrets
 		WHERE client_id IN (`+strings.Join(marks, ", ")+`) ORDER BY id`, args...)
 	if err != nil {
 		return fmt.Errorf("load secrets: %w", dbError(err, "", ""))
@@ -103,7 +103,7 @@ func loadSecrets(ctx context.Context, q conn, list []*gatehouse.Client) error {
 		var hash []byte
 		var created int64
 		var expires sql.NullInt64
-		if err := rows.Scan(&clientID, &sec.ID, &hash, &created, &expires); err != nil {
+		if err := rows.Scan(&clientID, &sec.ID, &hash, &created, &expires, &sec.Sealed); err != nil {
 			return fmt.Errorf("load secrets: %w", dbError(err, "", ""))
 		}
 		if len(hash) != sha256.Size {
@@ -119,4 +119,12 @@ func loadSecrets(ctx context.Context, q conn, list []*gatehouse.Client) error {
 		return fmt.Errorf("load secrets: %w", dbError(err, "", ""))
 	}
 	return nil
+}
+
+// nullBytes returns b, or NULL when b is empty.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }

@@ -25,7 +25,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *gatehouse.SigningKey) e
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			k.Environment, k.ID, k.Algorithm, k.PrivateKey, k.State, micros(k.CreatedAt), nullMicros(k.RemoveAt))
 		if err != nil {
-			return dbError(err, fmt.Sprintf("signing key %s already exists in environment %s", k.ID, k.Environment),
+			return dbError(err, fmt.Sprintf("signing key %s already exists in environment %s, or the environment already has a next key", k.ID, k.Environment),
 				fmt.Sprintf("environment %s not found", k.Environment))
 		}
 		return s.appendChange(ctx, tx, gatehouse.ChangeSigningKey, k.Environment+"/"+k.ID)

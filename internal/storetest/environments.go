@@ -22,6 +22,7 @@ func testEnvironments(t *testing.T, newStore newStoreFunc) {
 				Reuse:           true,
 				DefaultAudience: "https://api.example.com",
 			},
+			Limits:    gatehouse.RateLimits{ClientPerMinute: 30, ClientBurst: 5, IPPerMinute: 0, IPBurst: 0},
 			CreatedAt: at(0),
 			UpdatedAt: at(time.Hour + time.Microsecond),
 		}
@@ -65,6 +66,8 @@ func testEnvironments(t *testing.T, newStore newStoreFunc) {
 			"bad algorithm":  func(e *gatehouse.Environment) { e.SigningAlgorithm = "HS256" },
 			"bad format":     func(e *gatehouse.Environment) { e.Tokens.Format = "saml" },
 			"short lifetime": func(e *gatehouse.Environment) { e.Tokens.Lifetime = time.Millisecond },
+			"negative rate":  func(e *gatehouse.Environment) { e.Limits.ClientPerMinute = -1 },
+			"rate, no burst": func(e *gatehouse.Environment) { e.Limits.IPBurst = 0 },
 		}
 		for name, spoil := range cases {
 			e := newEnvironment("sandbox")
@@ -115,6 +118,7 @@ func testEnvironments(t *testing.T, newStore newStoreFunc) {
 			Tokens: gatehouse.TokenSettings{
 				Format: gatehouse.TokenFormatOpaque, Lifetime: 2 * time.Hour, Reuse: true, DefaultAudience: "ledger",
 			},
+			Limits:    gatehouse.RateLimits{ClientPerMinute: 1000, ClientBurst: 10, IPPerMinute: 5000, IPBurst: 50},
 			CreatedAt: at(24 * time.Hour), // ignored
 			UpdatedAt: at(48*time.Hour + 7*time.Microsecond),
 		}

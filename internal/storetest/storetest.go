@@ -28,11 +28,16 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.Store) {
 		{"Clients", testClients},
 		{"ClientUpdates", testClientUpdates},
 		{"SigningKeys", testSigningKeys},
+		{"KeyRotation", testKeyRotation},
 		{"Revocations", testRevocations},
 		{"ReusableTokens", testReusableTokens},
+		{"ClientKeys", testClientKeys},
+		{"Audit", testAudit},
+		{"Usage", testUsage},
 		{"Users", testUsers},
 		{"ChangeFeed", testChangeFeed},
 		{"Concurrency", testConcurrency},
+		{"CredentialLifecycle", testCredentialLifecycle},
 		{"Ping", testPing},
 	}
 	for _, s := range suites {
@@ -64,6 +69,7 @@ func newEnvironment(name string) *gatehouse.Environment {
 		Name:             name,
 		SigningAlgorithm: gatehouse.AlgES256,
 		Tokens:           gatehouse.DefaultTokenSettings(),
+		Limits:           gatehouse.DefaultRateLimits(),
 		CreatedAt:        at(0),
 		UpdatedAt:        at(0),
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
+	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 )
 
 // Config configures an Issuer.
@@ -28,6 +29,11 @@ type Config struct {
 	// before token requests get 503 temporarily_unavailable: beyond it a
 	// revoked credential could still be honoured. Zero means forever.
 	MaxStaleness time.Duration
+	// MasterKey seals opaque access tokens (opaque.go); without it an
+	// environment or client set to opaque tokens gets server_error.
+	MasterKey *masterkey.Keyring
+	// Guard protects the endpoint (guard.go); nil for no protection.
+	Guard Guard
 }
 
 // Issuer is the issuing core.
@@ -40,6 +46,10 @@ type Issuer struct {
 	logger       *slog.Logger
 	maxStaleness time.Duration
 	reused       reuseCache
+	assertions   assertionState // private_key_jwt (assertion.go)
+	opaque       *opaqueCodec
+	verified     verifiedCache
+	guard        Guard
 }
 
 // NewIssuer returns an issuer.
@@ -47,6 +57,7 @@ func NewIssuer(cfg Config) *Issuer {
 	return &Issuer{
 		dir: cfg.Directory, store: cfg.Store, issuerURL: cfg.IssuerURL,
 		now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, maxStaleness: cfg.MaxStaleness,
+		opaque: newOpaqueCodec(cfg.MasterKey, cfg.Rand), guard: cfg.Guard,
 	}
 }
 
@@ -72,9 +83,10 @@ type Token struct {
 	Environment string
 }
 
-// Issue handles a token request: environment, grant type, client
-// authentication, scope and audience, then mints the token.
-func (i *Issuer) Issue(ctx context.Context, req *Request) (*Token, *Error) {
+// issue handles a token request behind the guard (Issue, guard.go):
+// environment, grant type, client authentication, scope and audience, then
+// mints the token.
+func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 	if req.Environment != "" {
 		if _, err := i.Environment(req.Environment); err != nil {
 			return nil, err
@@ -92,10 +104,15 @@ func (i *Issuer) Issue(ctx context.Context, req *Request) (*Token, *Error) {
 	}
 	client, env, oerr := i.Authenticate(req.Environment, req.Credentials)
 	if oerr != nil {
+		i.guardAuthFailed(ctx, req)
 		return nil, oerr
 	}
 	if !client.AllowsIP(req.RemoteIP) {
+		i.guardAllowlistDenied(ctx, req, env, client)
 		return nil, errClientAuth()
+	}
+	if oerr := i.guardAdmitClient(ctx, req, env, client); oerr != nil {
+		return nil, oerr
 	}
 	requested := scopes(req.Scope)
 	if !client.AllowsScope(requested) {
@@ -113,10 +130,13 @@ func (i *Issuer) Issue(ctx context.Context, req *Request) (*Token, *Error) {
 	scope := strings.Join(requested, " ")
 	var tok *Token
 	var err error
-	if settings.Reuse {
+	// A reusable token is sealed under the client secret (reuse.go), which a
+	// private_key_jwt client does not send: such clients get fresh tokens.
+	if settings.Reuse && req.Credentials.Method != AuthPrivateKeyJWT {
 		tok, err = i.issueReusable(ctx, env, client, req.Credentials.Secret, settings, scope, aud)
 	} else {
-		tok, err = i.mint(env, client, settings, scope, aud)
+		secretID, _ := client.MatchSecret(req.Credentials.Secret, i.now())
+		tok, err = i.mint(env, client, settings, scope, aud, secretID)
 	}
 	if err != nil {
 		i.logger.ErrorContext(ctx, "issue token", "client_id", client.ID, "environment", env.Name, "err", err)
@@ -161,6 +181,9 @@ func (i *Issuer) Authenticate(env string, cr Credentials) (*gatehouse.Client, *c
 	if cr.Method == AuthNone {
 		return nil, nil, NewError(ErrInvalidClient, "client authentication is required")
 	}
+	if cr.Method == AuthPrivateKeyJWT {
+		return i.authenticateAssertion(env, cr)
+	}
 	c := i.dir.Client(cr.ClientID)
 	if !c.VerifySecret(cr.Secret, i.now()) || !c.Active() || (env != "" && c.Environment != env) {
 		return nil, nil, errClientAuth()
@@ -183,11 +206,14 @@ type Claims struct {
 	ClientID  string `json:"client_id"`
 	Scope     string `json:"scope,omitempty"`
 	AccountID int64  `json:"account_id"`
+	// SecretID names the client secret the token was issued with, so that
+	// revoking that secret revokes the token (docs/tokens.md); 0 for none.
+	SecretID int64 `json:"secret_id,omitempty"`
 }
 
-func (i *Issuer) mint(env *cache.Environment, c *gatehouse.Client, s gatehouse.TokenSettings, scope, aud string) (*Token, error) {
+func (i *Issuer) mint(env *cache.Environment, c *gatehouse.Client, s gatehouse.TokenSettings, scope, aud string, secretID int64) (*Token, error) {
 	key := env.Keys.Active
-	if key == nil {
+	if key == nil && s.Format != gatehouse.TokenFormatOpaque {
 		return nil, fmt.Errorf("environment %s has no active signing key", env.Name)
 	}
 	jti, err := i.tokenID()
@@ -199,12 +225,17 @@ func (i *Issuer) mint(env *cache.Environment, c *gatehouse.Client, s gatehouse.T
 	payload, err := json.Marshal(Claims{
 		Issuer: i.issuerURL(env.Name), Subject: c.ID, Audience: aud,
 		ExpiresAt: exp.Unix(), IssuedAt: now.Unix(), ID: jti,
-		ClientID: c.ID, Scope: scope, AccountID: c.AccountID,
+		ClientID: c.ID, Scope: scope, AccountID: c.AccountID, SecretID: secretID,
 	})
 	if err != nil {
 		return nil, err
 	}
-	jwt, err := key.Sign(payload)
+	var jwt string
+	if s.Format == gatehouse.TokenFormatOpaque {
+		jwt, err = i.opaque.seal(env.Name, payload)
+	} else {
+		jwt, err = key.Sign(payload)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,8 @@ type Credentials struct {
 	Method   string
 	ClientID string
 	Secret   string
+	// Assertion is the client_assertion JWT of private_key_jwt.
+	Assertion string
 }
 
 // Request is a token request as a dialect parsed it.

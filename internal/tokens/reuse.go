@@ -105,7 +105,7 @@ func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *g
 		case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
 			return nil, err
 		}
-		tok, err := i.mint(env, c, s, scope, aud)
+		tok, err := i.mint(env, c, s, scope, aud, secretID)
 		if err != nil {
 			return nil, err
 		}

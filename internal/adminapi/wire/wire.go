@@ -20,8 +20,12 @@ type Environment struct {
 	Issuer           string        `json:"issuer"`
 	SigningAlgorithm string        `json:"signing_algorithm"`
 	TokenSettings    TokenSettings `json:"token_settings"`
-	CreatedAt        time.Time     `json:"created_at"`
-	UpdatedAt        time.Time     `json:"updated_at"`
+	// AllowReveal says whether secrets may be shown again (reveal).
+	AllowReveal bool `json:"allow_reveal"`
+	// RateLimits are the token endpoint's limits in the environment.
+	RateLimits RateLimits `json:"rate_limits"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 // TokenSettings say what tokens an environment issues.
@@ -58,15 +62,22 @@ type AccountPage struct {
 
 // Client is a client credential, without any secret.
 type Client struct {
-	ClientID     string    `json:"client_id"`
-	Environment  string    `json:"environment"`
-	AccountID    int64     `json:"account_id"`
-	Name         string    `json:"name"`
-	Scopes       []string  `json:"scopes"`
-	Audiences    []string  `json:"audiences"`
-	AllowedCIDRs []string  `json:"allowed_cidrs"`
-	Status       string    `json:"status"`
-	Secrets      []Secret  `json:"secrets"`
+	ClientID     string   `json:"client_id"`
+	Environment  string   `json:"environment"`
+	AccountID    int64    `json:"account_id"`
+	Name         string   `json:"name"`
+	Scopes       []string `json:"scopes"`
+	Audiences    []string `json:"audiences"`
+	AllowedCIDRs []string `json:"allowed_cidrs"`
+	Status       string   `json:"status"`
+	Secrets      []Secret `json:"secrets"`
+	// TokenOverrides are the client's own token settings; null fields
+	// take the environment's.
+	TokenOverrides TokenOverrides `json:"token_overrides"`
+	// JWKS or PublicKeyPEM are the public keys the client signs
+	// private_key_jwt assertions with; both absent when it has none.
+	JWKS         JWKS      `json:"jwks,omitempty"`
+	PublicKeyPEM string    `json:"public_key_pem,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
@@ -96,6 +107,9 @@ type CreateClientRequest struct {
 	Scopes       []string `json:"scopes,omitempty"`
 	Audiences    []string `json:"audiences,omitempty"`
 	AllowedCIDRs []string `json:"allowed_cidrs,omitempty"`
+	// JWKS or PublicKeyPEM register public keys for private_key_jwt.
+	JWKS         JWKS   `json:"jwks,omitempty"`
+	PublicKeyPEM string `json:"public_key_pem,omitempty"`
 }
 
 // RotateSecretRequest is the optional body of

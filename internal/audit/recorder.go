@@ -1,0 +1,267 @@
+package audit
+
+import (
+	"context"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+)
+
+// Store is what a Recorder writes to.
+type Store interface {
+	AppendAuditBatch(ctx context.Context, events []*gatehouse.AuditEvent) error
+	AddClientUsage(ctx context.Context, usage []gatehouse.ClientUsage) error
+	DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Config configures a Recorder. Zero fields get the defaults in brackets.
+type Config struct {
+	Store Store // required
+	// QueueSize bounds the events waiting to be written [4096].
+	QueueSize int
+	// BatchSize is the most events written in one transaction [256].
+	BatchSize int
+	// FlushInterval is the longest an event waits before it is written [1s].
+	FlushInterval time.Duration
+	// UsageInterval is how often usage counters are written [10s].
+	UsageInterval time.Duration
+	// Retention is how long events are kept; 0 keeps them forever.
+	Retention time.Duration
+	// PruneInterval is how often old events are pruned [1h].
+	PruneInterval time.Duration
+	// OnDrop is called for every event dropped because the queue was full
+	// (for a metric); may be nil.
+	OnDrop func()
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// usageShards is the number of independently locked parts of the usage
+// counters.
+const usageShards = 32
+
+// Recorder writes audit events and usage counters in batches. Record and
+// ClientUsed never block and never touch the store; Run does the writing.
+type Recorder struct {
+	cfg     Config
+	events  chan *gatehouse.AuditEvent
+	dropped atomic.Int64
+	seed    maphash.Seed
+	usage   [usageShards]usageShard
+	flushed chan struct{} // closed when Run has written everything and returned
+	started atomic.Bool
+}
+
+type usageShard struct {
+	mu      sync.Mutex
+	clients map[string]*gatehouse.ClientUsage
+}
+
+// New returns a Recorder; start it with Run.
+func New(cfg Config) *Recorder {
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4096
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 256
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	if cfg.UsageInterval <= 0 {
+		cfg.UsageInterval = 10 * time.Second
+	}
+	if cfg.PruneInterval <= 0 {
+		cfg.PruneInterval = time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Recorder{cfg: cfg, events: make(chan *gatehouse.AuditEvent, cfg.QueueSize), seed: maphash.MakeSeed(), flushed: make(chan struct{})}
+	for i := range r.usage {
+		r.usage[i].clients = map[string]*gatehouse.ClientUsage{}
+	}
+	return r
+}
+
+// Record queues e to be written. A zero e.Time is set to now. If the queue
+// is full, e is dropped and counted (Dropped) so that a flood of failed
+// requests cannot stall the endpoint or the database.
+func (r *Recorder) Record(e *gatehouse.AuditEvent) {
+	if e.Time.IsZero() {
+		e.Time = r.cfg.Now()
+	}
+	select {
+	case r.events <- e:
+	default:
+		r.dropped.Add(1)
+		if r.cfg.OnDrop != nil {
+			r.cfg.OnDrop()
+		}
+	}
+}
+
+// Dropped returns how many events were dropped because the queue was full.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
+// ClientUsed counts one successful token request of a client at now.
+func (r *Recorder) ClientUsed(clientID, env string, now time.Time) {
+	s := &r.usage[maphash.String(r.seed, clientID)%usageShards]
+	s.mu.Lock()
+	u := s.clients[clientID]
+	if u == nil {
+		u = &gatehouse.ClientUsage{ClientID: clientID, Environment: env}
+		s.clients[clientID] = u
+	}
+	u.Tokens++
+	if now.After(u.LastUsedAt) {
+		u.LastUsedAt = now
+	}
+	s.mu.Unlock()
+}
+
+// writeTimeout bounds one write to the store.
+const writeTimeout = 10 * time.Second
+
+// Run writes queued events and usage counters until ctx ends, then writes
+// what is left and returns. Writes get their own deadline rather than ctx,
+// so that stopping does not cut a write short.
+func (r *Recorder) Run(ctx context.Context) {
+	r.started.Store(true)
+	defer close(r.flushed)
+	flush := time.NewTicker(r.cfg.FlushInterval)
+	defer flush.Stop()
+	usage := time.NewTicker(r.cfg.UsageInterval)
+	defer usage.Stop()
+	prune := time.NewTicker(r.cfg.PruneInterval)
+	defer prune.Stop()
+	if r.cfg.Retention > 0 {
+		r.prune()
+	}
+	batch := make([]*gatehouse.AuditEvent, 0, r.cfg.BatchSize)
+	for {
+		select {
+		case e := <-r.events:
+			batch = append(batch, e)
+			if len(batch) >= r.cfg.BatchSize {
+				batch = r.writeEvents(batch)
+			}
+		case <-flush.C:
+			batch = r.writeEvents(batch)
+		case <-usage.C:
+			r.writeUsage()
+		case <-prune.C:
+			if r.cfg.Retention > 0 {
+				r.prune()
+			}
+		case <-ctx.Done():
+			for drained := false; !drained; {
+				select {
+				case e := <-r.events:
+					batch = append(batch, e)
+					if len(batch) >= r.cfg.BatchSize {
+						batch = r.writeEvents(batch)
+					}
+				default:
+					drained = true
+				}
+			}
+			r.writeEvents(batch)
+			r.writeUsage()
+			return
+		}
+	}
+}
+
+// Flush waits until Run has returned after its context ended (and so has
+// written everything it had), or until ctx ends. Without a Run it returns
+// at once.
+func (r *Recorder) Flush(ctx context.Context) {
+	if !r.started.Load() {
+		return
+	}
+	select {
+	case <-r.flushed:
+	case <-ctx.Done():
+	}
+}
+
+// writeEvents appends batch and returns it emptied for reuse. A failed
+// write is logged and the events are lost: the audit log must not hold
+// up token requests, and a store that is down is already being reported.
+func (r *Recorder) writeEvents(batch []*gatehouse.AuditEvent) []*gatehouse.AuditEvent {
+	if len(batch) == 0 {
+		return batch
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if err := r.cfg.Store.AppendAuditBatch(ctx, batch); err != nil {
+		r.cfg.Logger.Error("write audit events", "events", len(batch), "err", err)
+	}
+	clear(batch)
+	return batch[:0]
+}
+
+// writeUsage writes the counters gathered since the last write. If the
+// write fails, the counts are added back so the next write carries them.
+func (r *Recorder) writeUsage() {
+	var list []gatehouse.ClientUsage
+	for i := range r.usage {
+		s := &r.usage[i]
+		s.mu.Lock()
+		if len(s.clients) > 0 {
+			for _, u := range s.clients {
+				list = append(list, *u)
+			}
+			s.clients = map[string]*gatehouse.ClientUsage{}
+		}
+		s.mu.Unlock()
+	}
+	if len(list) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if err := r.cfg.Store.AddClientUsage(ctx, list); err != nil {
+		r.cfg.Logger.Warn("write client usage; will retry", "clients", len(list), "err", err)
+		for _, u := range list {
+			r.addBack(u)
+		}
+	}
+}
+
+func (r *Recorder) addBack(u gatehouse.ClientUsage) {
+	s := &r.usage[maphash.String(r.seed, u.ClientID)%usageShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.clients[u.ClientID]
+	if cur == nil {
+		s.clients[u.ClientID] = &u
+		return
+	}
+	cur.Tokens += u.Tokens
+	if u.LastUsedAt.After(cur.LastUsedAt) {
+		cur.LastUsedAt = u.LastUsedAt
+	}
+}
+
+func (r *Recorder) prune() {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	before := r.cfg.Now().Add(-r.cfg.Retention)
+	n, err := r.cfg.Store.DeleteAuditBefore(ctx, before)
+	if err != nil {
+		r.cfg.Logger.Warn("prune audit events", "err", err)
+		return
+	}
+	if n > 0 {
+		r.cfg.Logger.Info("pruned audit events past retention", "events", n, "before", before)
+	}
+}

@@ -1,0 +1,278 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
+	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
+)
+
+// newEnvCommand returns `gatehouse env`, which shows and changes
+// environments (realms) and their token settings through the admin API.
+func newEnvCommand() *cobra.Command {
+	var af adminFlags
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "List, show, create and change environments and their token settings",
+		Long: `Manage the environments (realms) of a running Gatehouse server through its
+admin API: their token settings (format, lifetime, reuse, default audience)
+and whether secrets may be revealed again.`,
+		Example: `  gatehouse env list
+  gatehouse env show sandbox
+  gatehouse env update production --format opaque --lifetime 90d --reuse
+  gatehouse env create --name test-clients --signing-alg EdDSA`,
+	}
+	af.register(cmd)
+	cmd.AddCommand(
+		newEnvListCommand(&af),
+		newEnvShowCommand(&af),
+		newEnvCreateCommand(&af),
+		newEnvUpdateCommand(&af),
+	)
+	return cmd
+}
+
+func newEnvListCommand(af *adminFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List environments",
+		Example: `  gatehouse env list --json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := af.api()
+			if err != nil {
+				return err
+			}
+			envs, err := api.Environments(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if af.json {
+				return printJSON(cmd.OutOrStdout(), wire.EnvironmentList{Items: envs})
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tALG\tFORMAT\tLIFETIME\tREUSE\tREVEAL\tISSUER")
+			for _, e := range envs {
+				s := e.TokenSettings
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%v\t%s\n", e.Name, e.SigningAlgorithm, s.Format,
+					lifetimeText(s.LifetimeSeconds), s.Reuse, e.AllowReveal, e.Issuer)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newEnvShowCommand(af *adminFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "show ENV",
+		Short:   "Show an environment and its token settings",
+		Example: `  gatehouse env show production --json`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := af.api()
+			if err != nil {
+				return err
+			}
+			e, err := api.Environment(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printEnvironment(cmd.OutOrStdout(), e, af.json)
+		},
+	}
+}
+
+// settingsFlags are the token-setting flags of env create and update.
+type settingsFlags struct {
+	format, lifetime, audience string
+	reuse, allowReveal         bool
+}
+
+func (s *settingsFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&s.format, "format", "", "token format: jwt or opaque")
+	fs.StringVar(&s.lifetime, "lifetime", "", "token lifetime: seconds, or a duration such as 15m, 24h or 90d (at most 90d)")
+	fs.BoolVar(&s.reuse, "reuse", false, "give a client its unexpired token back instead of a new one (--reuse=false to stop)")
+	fs.StringVar(&s.audience, "default-audience", "", `audience of tokens whose request names none ("" for the issuer)`)
+	fs.BoolVar(&s.allowReveal, "allow-reveal", false, "keep secrets encrypted so that they can be shown again after re-authentication (--allow-reveal=false to stop)")
+}
+
+// patch returns the token settings set on the command line, or nil.
+func (s *settingsFlags) patch(fs *pflag.FlagSet) (*wire.TokenSettingsPatch, error) {
+	var p wire.TokenSettingsPatch
+	if fs.Changed("format") {
+		p.Format = wire.Some(s.format)
+	}
+	if fs.Changed("lifetime") {
+		sec, err := parseLifetime(s.lifetime)
+		if err != nil {
+			return nil, err
+		}
+		p.LifetimeSeconds = wire.Some(sec)
+	}
+	if fs.Changed("reuse") {
+		p.Reuse = wire.Some(s.reuse)
+	}
+	if fs.Changed("default-audience") {
+		if s.audience == "" {
+			p.DefaultAudience = wire.Null[string]()
+		} else {
+			p.DefaultAudience = wire.Some(s.audience)
+		}
+	}
+	if p == (wire.TokenSettingsPatch{}) {
+		return nil, nil
+	}
+	return &p, nil
+}
+
+func newEnvCreateCommand(af *adminFlags) *cobra.Command {
+	var (
+		name, alg string
+		sf        settingsFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "create --name NAME",
+		Short: "Create an environment with its first signing key",
+		Long: `Create an environment (realm): its issuer is {public_url}/realms/NAME. Its first
+signing key is created with it (ES256 unless --signing-alg says otherwise).`,
+		Example: `  gatehouse env create --name test-clients
+  gatehouse env create --name clients --signing-alg RS256 --format opaque --lifetime 24h --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := sf.patch(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			api, err := af.api()
+			if err != nil {
+				return err
+			}
+			e, err := api.CreateEnvironment(cmd.Context(), adminclient.CreateEnvironmentRequest{
+				Name: name, SigningAlgorithm: alg, TokenSettings: p, AllowReveal: sf.allowReveal,
+			})
+			if err != nil {
+				return err
+			}
+			if !af.json {
+				fmt.Fprintf(cmd.OutOrStdout(), "Created environment %s.\n\n", e.Name)
+			}
+			return printEnvironment(cmd.OutOrStdout(), e, af.json)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&name, "name", "", "name of the environment: a-z, 0-9, '-' and '_' (required)")
+	fs.StringVar(&alg, "signing-alg", "ES256", "signing algorithm: ES256, EdDSA or RS256")
+	sf.register(fs)
+	cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func newEnvUpdateCommand(af *adminFlags) *cobra.Command {
+	var sf settingsFlags
+	cmd := &cobra.Command{
+		Use:   "update ENV",
+		Short: "Change an environment's token settings",
+		Long: `Change the token settings of an environment; only the flags given change.
+The change is in force at once. Clients may override these settings
+("gatehouse client update").`,
+		Example: `  gatehouse env update production --format opaque --lifetime 90d --reuse
+  gatehouse env update sandbox --lifetime 15m --reuse=false --default-audience https://api.example.com
+  gatehouse env update sandbox --allow-reveal`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var req adminclient.UpdateEnvironmentRequest
+			p, err := sf.patch(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			req.TokenSettings = p
+			if cmd.Flags().Changed("allow-reveal") {
+				req.AllowReveal = wire.Some(sf.allowReveal)
+			}
+			if p == nil && !req.AllowReveal.Set {
+				return fmt.Errorf("nothing to change: give at least one of --format, --lifetime, --reuse, --default-audience, --allow-reveal")
+			}
+			api, err := af.api()
+			if err != nil {
+				return err
+			}
+			e, err := api.UpdateEnvironment(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			return printEnvironment(cmd.OutOrStdout(), e, af.json)
+		},
+	}
+	sf.register(cmd.Flags())
+	return cmd
+}
+
+// printEnvironment writes an environment as aligned lines or JSON.
+func printEnvironment(w io.Writer, e *adminclient.Environment, asJSON bool) error {
+	if asJSON {
+		return printJSON(w, e)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	s := e.TokenSettings
+	fmt.Fprintf(tw, "name:\t%s\n", e.Name)
+	fmt.Fprintf(tw, "issuer:\t%s\n", e.Issuer)
+	fmt.Fprintf(tw, "signing_algorithm:\t%s\n", e.SigningAlgorithm)
+	fmt.Fprintf(tw, "token_format:\t%s\n", s.Format)
+	fmt.Fprintf(tw, "token_lifetime:\t%s (%d s)\n", lifetimeText(s.LifetimeSeconds), s.LifetimeSeconds)
+	fmt.Fprintf(tw, "token_reuse:\t%v\n", s.Reuse)
+	fmt.Fprintf(tw, "default_audience:\t%s\n", orDash(s.DefaultAudience))
+	fmt.Fprintf(tw, "allow_reveal:\t%v\n", e.AllowReveal)
+	fmt.Fprintf(tw, "created_at:\t%s\n", timeText(e.CreatedAt))
+	fmt.Fprintf(tw, "updated_at:\t%s\n", timeText(e.UpdatedAt))
+	return tw.Flush()
+}
+
+// parseLifetime reads a token lifetime: whole seconds ("3600"), days
+// ("90d") or a Go duration ("15m", "24h"), as whole seconds.
+func parseLifetime(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	bad := fmt.Errorf("lifetime %q must be seconds or a duration such as 15m, 24h or 90d", s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > 1e6 {
+			return 0, bad
+		}
+		return n * 24 * 3600, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d%time.Second != 0 {
+		return 0, bad
+	}
+	return int64(d / time.Second), nil
+}
+
+// lifetimeText shows a lifetime in the largest whole unit.
+func lifetimeText(sec int64) string {
+	switch {
+	case sec > 0 && sec%86400 == 0:
+		return fmt.Sprintf("%dd", sec/86400)
+	case sec > 0 && sec%3600 == 0:
+		return fmt.Sprintf("%dh", sec/3600)
+	case sec > 0 && sec%60 == 0:
+		return fmt.Sprintf("%dm", sec/60)
+	}
+	return fmt.Sprintf("%ds", sec)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,107 @@
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Outcome labels of token requests that are not an OAuth error code.
+const OutcomeSuccess = "success"
+
+// Cache names and lookup results of CacheLookups.
+const (
+	CacheClients = "clients" // the credential cache: is the presented client id loaded?
+	CacheReuse   = "reuse"   // reusable tokens served from memory
+	Hit          = "hit"
+	Miss         = "miss"
+)
+
+// Metrics are the server's metrics.
+type Metrics struct {
+	// TokenRequests counts token requests by environment, dialect and
+	// outcome ("success" or the OAuth error code).
+	TokenRequests *prometheus.CounterVec
+	// TokenLatency is the time the issuing core took per token request.
+	TokenLatency *prometheus.HistogramVec
+	// RateLimited counts requests refused by a rate limit, by environment
+	// and limit ("ip", "client") or "banned".
+	RateLimited *prometheus.CounterVec
+	// Bans counts bans imposed, by reason.
+	Bans *prometheus.CounterVec
+	// AuthFailures counts failed client authentications by environment.
+	AuthFailures *prometheus.CounterVec
+	// CacheLookups counts cache lookups by cache and result.
+	CacheLookups *prometheus.CounterVec
+	// AuditDropped counts audit events dropped because the queue was full.
+	AuditDropped prometheus.Counter
+	// LimiterErrors counts rate limiter failures (Redis unreachable).
+	LimiterErrors prometheus.Counter
+}
+
+// New creates the metrics and registers them, with the Go runtime and
+// process collectors, on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		TokenRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_token_requests_total",
+			Help: "Token requests by environment, dialect and outcome (success or the OAuth error code).",
+		}, []string{"environment", "dialect", "outcome"}),
+		TokenLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gatehouse_token_request_duration_seconds",
+			Help:    "Time the issuing core took to answer a token request.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"environment", "dialect"}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_rate_limited_total",
+			Help: "Token requests refused with 429, by environment and cause (ip, client, banned).",
+		}, []string{"environment", "limit"}),
+		Bans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_bans_total",
+			Help: "IP bans imposed, by reason (brute_force, rate_limit).",
+		}, []string{"reason"}),
+		AuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_auth_failures_total",
+			Help: "Failed client authentications at the token endpoint, by environment.",
+		}, []string{"environment"}),
+		CacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_cache_lookups_total",
+			Help: "Cache lookups by cache and result (hit, miss); hit/(hit+miss) is the hit ratio.",
+		}, []string{"cache", "result"}),
+		AuditDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_audit_events_dropped_total",
+			Help: "Audit events dropped because the write queue was full.",
+		}),
+		LimiterErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_rate_limiter_errors_total",
+			Help: "Rate limiter or ban list calls that failed (Redis unreachable).",
+		}),
+	}
+	reg.MustRegister(m.TokenRequests, m.TokenLatency, m.RateLimited, m.Bans, m.AuthFailures,
+		m.CacheLookups, m.AuditDropped, m.LimiterErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveToken counts a token request and its latency.
+func (m *Metrics) ObserveToken(env, dialect, outcome string, d time.Duration) {
+	m.TokenRequests.WithLabelValues(env, dialect, outcome).Inc()
+	m.TokenLatency.WithLabelValues(env, dialect).Observe(d.Seconds())
+}
+
+// RegisterActiveBans registers a gauge of the bans in force, read from
+// count at every scrape.
+func RegisterActiveBans(reg prometheus.Registerer, count func() float64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gatehouse_active_bans",
+		Help: "IP bans in force.",
+	}, count))
+}
+
+// Handler serves the metrics gathered from g in the Prometheus text format.
+func Handler(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,337 @@
+package protect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/bans"
+	"github.com/gatehouse-dev/gatehouse/internal/cache"
+	"github.com/gatehouse-dev/gatehouse/internal/metrics"
+	"github.com/gatehouse-dev/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-dev/gatehouse/internal/tokens"
+)
+
+// Limiter key kinds.
+const (
+	kindIP       = "ip"       // token requests per source IP and environment
+	kindClient   = "client"   // token requests per client
+	kindAuthFail = "authfail" // failed authentications per source IP
+	kindRejected = "rejected" // rate-limit refusals per source IP
+)
+
+// Threshold is Count events within Window, counted by a GCRA limit of
+// Count per Window with a burst of Count: the Count+1st event in a burst
+// crosses it, and the allowance comes back at Count per Window.
+type Threshold struct {
+	Count  int           `yaml:"count"`
+	Window time.Duration `yaml:"window"`
+}
+
+func (t Threshold) limit() ratelimit.Limit {
+	return ratelimit.Limit{Rate: t.Count, Burst: t.Count, Period: t.Window}
+}
+
+// Default thresholds and ban duration.
+var (
+	// DefaultBruteForce bans a source after 20 failed authentications in
+	// 10 minutes: far more than a person mistyping a secret or a deploy
+	// with a stale one, far fewer than guessing needs.
+	DefaultBruteForce = Threshold{Count: 20, Window: 10 * time.Minute}
+	// DefaultFlood bans a source that was refused by rate limits 100
+	// times in a minute: it ignores Retry-After.
+	DefaultFlood = Threshold{Count: 100, Window: time.Minute}
+)
+
+// DefaultBanDuration is how long a ban lasts unless configured.
+const DefaultBanDuration = 15 * time.Minute
+
+// Recorder takes audit events and usage counts (internal/audit.Recorder).
+type Recorder interface {
+	Record(e *gatehouse.AuditEvent)
+	ClientUsed(clientID, env string, now time.Time)
+}
+
+// Config configures a Guard.
+type Config struct {
+	// Limiter counts requests and failures; nil switches rate limits,
+	// bans and brute-force detection off (metrics, audit events and usage
+	// counts stay).
+	Limiter ratelimit.Limiter
+	// Bans is the ban list; required with a Limiter.
+	Bans    bans.List
+	Audit   Recorder         // nil: no audit events or usage counts
+	Metrics *metrics.Metrics // nil: no metrics
+	// BruteForce bans a source after that many failed authentications;
+	// Count 0 switches it off.
+	BruteForce Threshold
+	// Flood bans a source after that many rate-limit refusals; Count 0
+	// switches it off.
+	Flood Threshold
+	// BanDuration is how long a ban lasts.
+	BanDuration time.Duration
+	// Exempt lists networks never limited per IP nor banned (the
+	// provider's own). Clients from there still have their client limits.
+	Exempt []netip.Prefix
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Guard implements tokens.Guard.
+type Guard struct {
+	cfg Config
+}
+
+var _ tokens.Guard = (*Guard)(nil)
+
+// New returns a Guard.
+func New(cfg Config) *Guard {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BanDuration <= 0 {
+		cfg.BanDuration = DefaultBanDuration
+	}
+	return &Guard{cfg: cfg}
+}
+
+// limits returns env's rate limits; a request for no known environment
+// gets the defaults.
+func limits(env *cache.Environment) (string, gatehouse.RateLimits) {
+	if env == nil || env.Environment == nil {
+		return "", gatehouse.DefaultRateLimits()
+	}
+	return env.Name, env.Limits
+}
+
+// envLabel names env in metrics: only loaded environments, so that a
+// request for a made-up environment cannot add a label value.
+func envLabel(env *cache.Environment) string {
+	if env == nil || env.Environment == nil {
+		return "unknown"
+	}
+	return env.Name
+}
+
+// exempt reports whether ip is outside IP limits and bans: it is in an
+// exempt network, or unknown (not a TCP peer).
+func (g *Guard) exempt(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return true
+	}
+	for _, p := range g.cfg.Exempt {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Admit refuses a banned source and applies the per-IP limit.
+func (g *Guard) Admit(ctx context.Context, req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client) *tokens.Error {
+	if m := g.cfg.Metrics; m != nil && req.Credentials.ClientID != "" {
+		result := metrics.Hit
+		if claimed == nil {
+			result = metrics.Miss
+		}
+		m.CacheLookups.WithLabelValues(metrics.CacheClients, result).Inc()
+	}
+	ip := req.RemoteIP.Unmap()
+	if g.cfg.Limiter == nil || g.exempt(ip) {
+		return nil
+	}
+	b, err := g.cfg.Bans.Check(ctx, ip)
+	if err != nil {
+		g.limiterError("check ban", err)
+	}
+	if b != nil {
+		g.countRefusal(env, "banned")
+		return slowDown(b.ExpiresAt.Sub(g.cfg.Now()), "too many failed or rejected requests from this address; it is banned for a while")
+	}
+	name, l := limits(env)
+	if l.IPPerMinute <= 0 {
+		return nil
+	}
+	return g.allow(ctx, req, env, ratelimit.Key{Kind: kindIP, Environment: name, ID: bans.SubjectOf(ip)},
+		ratelimit.PerMinute(l.IPPerMinute, l.IPBurst), "too many token requests from this address")
+}
+
+// AdmitClient applies the client's limit.
+func (g *Guard) AdmitClient(ctx context.Context, req *tokens.Request, env *cache.Environment, c *gatehouse.Client) *tokens.Error {
+	name, l := limits(env)
+	if g.cfg.Limiter == nil || l.ClientPerMinute <= 0 {
+		return nil
+	}
+	return g.allow(ctx, req, env, ratelimit.Key{Kind: kindClient, Environment: name, ID: c.ID},
+		ratelimit.PerMinute(l.ClientPerMinute, l.ClientBurst),
+		"too many token requests for this client; cache the token until it expires")
+}
+
+// allow counts a request under key; a refusal counts toward a flood ban of
+// the source.
+func (g *Guard) allow(ctx context.Context, req *tokens.Request, env *cache.Environment, key ratelimit.Key, l ratelimit.Limit, why string) *tokens.Error {
+	d, err := g.cfg.Limiter.Allow(ctx, key, l)
+	if err != nil {
+		if errors.Is(err, ratelimit.ErrUnavailable) {
+			g.limiterError("rate limit", err)
+			return tokens.NewError(tokens.ErrTemporarilyUnavailable, "rate limiting is unavailable; retry later")
+		}
+		if ctx.Err() != nil {
+			return tokens.NewError(tokens.ErrTemporarilyUnavailable, "the request was cancelled")
+		}
+		g.limiterError("rate limit", err) // decide in the caller's favour
+		return nil
+	}
+	if d.Allowed {
+		return nil
+	}
+	g.countRefusal(env, key.Kind)
+	ip := req.RemoteIP.Unmap()
+	if g.cfg.Flood.Count > 0 && !g.exempt(ip) {
+		g.countTowardBan(ctx, ip, env, kindRejected, g.cfg.Flood, bans.ReasonRateLimit)
+	}
+	return slowDown(d.RetryAfter, why)
+}
+
+// AuthFailed audits a failed authentication and counts it toward a
+// brute-force ban of the source.
+func (g *Guard) AuthFailed(ctx context.Context, req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client) {
+	if req.Credentials.Method == tokens.AuthNone {
+		return // no credentials at all: nothing was guessed
+	}
+	if m := g.cfg.Metrics; m != nil {
+		m.AuthFailures.WithLabelValues(envLabel(env)).Inc()
+	}
+	ip := req.RemoteIP.Unmap()
+	if g.cfg.Audit != nil {
+		// Only an id the directory knows is recorded: whatever else was
+		// sent as a client id may be a secret pasted in the wrong field.
+		e := &gatehouse.AuditEvent{
+			Actor: "anonymous", SourceIP: ipString(ip), Action: gatehouse.ActionAuthFailure,
+			Outcome: gatehouse.OutcomeFailure, Detail: "unknown client id (" + authMethod(req) + ")",
+		}
+		if env != nil {
+			e.Environment = env.Name
+		}
+		if claimed != nil {
+			e.Actor, e.Object = "client:"+claimed.ID, "client:"+claimed.ID
+			e.Detail = "credentials rejected (" + authMethod(req) + ")"
+		}
+		g.cfg.Audit.Record(e)
+	}
+	if g.cfg.Limiter != nil && g.cfg.BruteForce.Count > 0 && !g.exempt(ip) {
+		g.countTowardBan(ctx, ip, env, kindAuthFail, g.cfg.BruteForce, bans.ReasonBruteForce)
+	}
+}
+
+// AllowlistDenied audits a request from outside the client's allowlist.
+func (g *Guard) AllowlistDenied(_ context.Context, req *tokens.Request, env *cache.Environment, c *gatehouse.Client) {
+	if g.cfg.Audit == nil {
+		return
+	}
+	e := &gatehouse.AuditEvent{
+		Actor: "client:" + c.ID, SourceIP: ipString(req.RemoteIP.Unmap()), Action: gatehouse.ActionAllowlistDenied,
+		Object: "client:" + c.ID, Environment: c.Environment, Outcome: gatehouse.OutcomeDenied,
+		Detail: "source address is outside the client's IP allowlist",
+	}
+	g.cfg.Audit.Record(e)
+}
+
+// Done counts the request in metrics and, on success, in the client's
+// usage.
+func (g *Guard) Done(_ context.Context, req *tokens.Request, env *cache.Environment, tok *tokens.Token, oerr *tokens.Error, elapsed time.Duration) {
+	if tok != nil && tok.Client != nil && g.cfg.Audit != nil {
+		g.cfg.Audit.ClientUsed(tok.Client.ID, tok.Environment, g.cfg.Now())
+	}
+	m := g.cfg.Metrics
+	if m == nil {
+		return
+	}
+	outcome := metrics.OutcomeSuccess
+	if oerr != nil {
+		outcome = oerr.Code
+	}
+	dialect := req.Dialect
+	if dialect == "" {
+		dialect = "standard"
+	}
+	m.ObserveToken(envLabel(env), dialect, outcome, elapsed)
+}
+
+// countTowardBan counts one event of kind for ip and bans ip when the
+// threshold is crossed.
+func (g *Guard) countTowardBan(ctx context.Context, ip netip.Addr, env *cache.Environment, kind string, t Threshold, reason string) {
+	if !ip.IsValid() {
+		return
+	}
+	subject := bans.SubjectOf(ip)
+	d, err := g.cfg.Limiter.Allow(ctx, ratelimit.Key{Kind: kind, ID: subject}, t.limit())
+	if err != nil {
+		g.limiterError("count toward ban", err)
+		return
+	}
+	if d.Allowed {
+		return
+	}
+	now := g.cfg.Now()
+	b := bans.Ban{Subject: subject, Reason: reason, CreatedAt: now, ExpiresAt: now.Add(g.cfg.BanDuration)}
+	if env != nil {
+		b.Environment = env.Name
+	}
+	if err := g.cfg.Bans.Add(ctx, b); err != nil {
+		g.limiterError("store ban", err)
+	}
+	g.cfg.Logger.Warn("banned a source address", "subject", subject, "reason", reason,
+		"until", b.ExpiresAt, "threshold", t.Count, "window", t.Window)
+	if m := g.cfg.Metrics; m != nil {
+		m.Bans.WithLabelValues(reason).Inc()
+	}
+	if g.cfg.Audit != nil {
+		g.cfg.Audit.Record(&gatehouse.AuditEvent{
+			Time: now, Actor: "system", SourceIP: subject, Action: gatehouse.ActionIPBanned,
+			Object: "ip:" + subject, Environment: b.Environment, Outcome: gatehouse.OutcomeSuccess,
+			Detail: fmt.Sprintf("%s: more than %d in %s; banned until %s", reason, t.Count, t.Window, b.ExpiresAt.UTC().Format(time.RFC3339)),
+		})
+	}
+}
+
+func (g *Guard) countRefusal(env *cache.Environment, limit string) {
+	if m := g.cfg.Metrics; m != nil {
+		m.RateLimited.WithLabelValues(envLabel(env), limit).Inc()
+	}
+}
+
+func (g *Guard) limiterError(what string, err error) {
+	if m := g.cfg.Metrics; m != nil {
+		m.LimiterErrors.Inc()
+	}
+	g.cfg.Logger.Debug(what, "err", err)
+}
+
+// slowDown is the 429 answer with a Retry-After of at least a second.
+func slowDown(retryAfter time.Duration, why string) *tokens.Error {
+	return &tokens.Error{Code: tokens.ErrSlowDown, Description: why, Status: 429, RetryAfter: max(retryAfter, time.Second)}
+}
+
+func ipString(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.String()
+}
+
+// authMethod names how the client tried to authenticate, for the audit
+// detail.
+func authMethod(req *tokens.Request) string {
+	if req.Credentials.Method == "" {
+		return "none"
+	}
+	return req.Credentials.Method
+}

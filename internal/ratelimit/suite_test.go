@@ -1,0 +1,254 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// backend is a limiter under test and the way to let time pass for it: a
+// fake clock for Memory, real (short) waits for Redis, whose GCRA runs on
+// Redis's own clock.
+type backend struct {
+	limiter Limiter
+	wait    func(d time.Duration)
+}
+
+// runSuite is the conformance suite every Limiter passes. Its limits are
+// fast (tens of events a second) so that a backend on a real clock runs it
+// in about a second.
+func runSuite(t *testing.T, newBackend func(t *testing.T) backend) {
+	ctx := context.Background()
+	key := Key{Kind: "client", Environment: "sandbox", ID: "c1"}
+	fast := Limit{Rate: 10, Burst: 3, Period: time.Second} // one event per 100 ms, three at once
+
+	allow := func(t *testing.T, l Limiter, k Key, lim Limit) Decision {
+		t.Helper()
+		d, err := l.Allow(ctx, k, lim)
+		if err != nil {
+			t.Fatalf("Allow(%s): %v", k, err)
+		}
+		return d
+	}
+
+	t.Run("a burst is admitted at once and the next event is refused with a retry delay", func(t *testing.T) {
+		b := newBackend(t)
+		for i := range fast.Burst {
+			d := allow(t, b.limiter, key, fast)
+			if !d.Allowed {
+				t.Fatalf("event %d of the burst was refused", i+1)
+			}
+			// Redis computes Remaining in floating point and may round down.
+			if want := fast.Burst - 1 - i; d.Remaining != want && d.Remaining != want-1 {
+				t.Errorf("event %d: Remaining %d, want %d", i+1, d.Remaining, want)
+			}
+		}
+		d := allow(t, b.limiter, key, fast)
+		if d.Allowed {
+			t.Fatal("the event after the burst was admitted")
+		}
+		if d.RetryAfter <= 0 || d.RetryAfter > 100*time.Millisecond {
+			t.Errorf("RetryAfter %v, want in (0, 100ms]", d.RetryAfter)
+		}
+	})
+
+	t.Run("after the retry delay exactly one more event is admitted", func(t *testing.T) {
+		b := newBackend(t)
+		for range fast.Burst {
+			allow(t, b.limiter, key, fast)
+		}
+		refused := allow(t, b.limiter, key, fast)
+		b.wait(refused.RetryAfter + 5*time.Millisecond)
+		if !allow(t, b.limiter, key, fast).Allowed {
+			t.Fatal("an event after RetryAfter was refused")
+		}
+		if allow(t, b.limiter, key, fast).Allowed {
+			t.Fatal("two events were admitted after one interval")
+		}
+	})
+
+	t.Run("refused events use up no capacity", func(t *testing.T) {
+		b := newBackend(t)
+		for range fast.Burst + 20 {
+			allow(t, b.limiter, key, fast)
+		}
+		b.wait(105 * time.Millisecond)
+		if !allow(t, b.limiter, key, fast).Allowed {
+			t.Fatal("refused events kept the key blocked beyond one interval")
+		}
+	})
+
+	t.Run("the sustained rate is the limit's rate", func(t *testing.T) {
+		b := newBackend(t)
+		one := Limit{Rate: 20, Burst: 1, Period: time.Second} // one per 50 ms
+		admitted := 0
+		for range 8 {
+			for range 3 {
+				if allow(t, b.limiter, key, one).Allowed {
+					admitted++
+				}
+			}
+			b.wait(52 * time.Millisecond)
+		}
+		if admitted != 8 {
+			t.Fatalf("admitted %d events in 8 intervals, want 8", admitted)
+		}
+	})
+
+	t.Run("keys that differ in kind, environment or id are limited apart", func(t *testing.T) {
+		b := newBackend(t)
+		one := Limit{Rate: 1, Burst: 1, Period: time.Hour}
+		keys := []Key{
+			key,
+			{Kind: "ip", Environment: key.Environment, ID: key.ID},
+			{Kind: key.Kind, Environment: "production", ID: key.ID},
+			{Kind: key.Kind, Environment: key.Environment, ID: "c2"},
+			{Kind: key.Kind, Environment: "", ID: key.ID},
+		}
+		for _, k := range keys {
+			if !allow(t, b.limiter, k, one).Allowed {
+				t.Errorf("the first event of %s was refused", k)
+			}
+		}
+		for _, k := range keys {
+			if allow(t, b.limiter, k, one).Allowed {
+				t.Errorf("the second event of %s was admitted", k)
+			}
+		}
+	})
+
+	t.Run("an unlimited limit admits everything", func(t *testing.T) {
+		b := newBackend(t)
+		for i := range 50 {
+			if !allow(t, b.limiter, key, Limit{Rate: 0, Burst: 1, Period: time.Minute}).Allowed {
+				t.Fatalf("event %d was refused under no limit", i)
+			}
+		}
+	})
+
+	t.Run("a raised burst takes effect at once", func(t *testing.T) {
+		b := newBackend(t)
+		slow := Limit{Rate: 1, Burst: 2, Period: time.Hour}
+		for range 3 {
+			allow(t, b.limiter, key, slow)
+		}
+		slow.Burst = 5
+		for i := range 3 {
+			if !allow(t, b.limiter, key, slow).Allowed {
+				t.Fatalf("event %d under the raised burst was refused", i+1)
+			}
+		}
+		if allow(t, b.limiter, key, slow).Allowed {
+			t.Fatal("the raised burst admitted more than its size")
+		}
+	})
+
+	t.Run("concurrent callers are admitted exactly the burst", func(t *testing.T) {
+		b := newBackend(t)
+		slow := Limit{Rate: 1, Burst: 25, Period: time.Hour}
+		var admitted atomic.Int64
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					d, err := b.limiter.Allow(ctx, key, slow)
+					if err != nil {
+						t.Errorf("Allow: %v", err)
+						return
+					}
+					if d.Allowed {
+						admitted.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if n := admitted.Load(); n != int64(slow.Burst) {
+			t.Fatalf("admitted %d of 80 concurrent events, want the burst of %d", n, slow.Burst)
+		}
+	})
+}
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestMemory(t *testing.T) {
+	runSuite(t, func(t *testing.T) backend {
+		clock := newFakeClock()
+		return backend{limiter: NewMemory(clock.Now), wait: clock.Advance}
+	})
+}
+
+func TestMemorySweepsIdleKeys(t *testing.T) {
+	clock := newFakeClock()
+	m := NewMemory(clock.Now)
+	ctx := context.Background()
+	l := Limit{Rate: 60, Burst: 1, Period: time.Minute} // a key is idle one second after its event
+	const rounds, perRound = 100, 2000
+	for r := range rounds {
+		for i := range perRound {
+			if _, err := m.Allow(ctx, Key{Kind: "ip", ID: fmt.Sprint(r, ".", i)}, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock.Advance(2 * time.Second) // every key so far is idle now
+	}
+	// A shard is swept whenever it doubles past minSweep, so idle keys
+	// never pile up beyond that per shard.
+	if n, bound := m.Len(), shardCount*minSweep+perRound; n > bound {
+		t.Fatalf("the limiter holds %d of %d keys after they went idle, want at most %d", n, rounds*perRound, bound)
+	}
+}
+
+func TestMemoryAllowDoesNotAllocate(t *testing.T) {
+	m := NewMemory(nil)
+	ctx := context.Background()
+	key := Key{Kind: "client", Environment: "sandbox", ID: "c1"}
+	l := PerMinute(1_000_000_000, 1_000_000)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := m.Allow(ctx, key, l); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0 {
+		t.Fatalf("Allow allocates %.1f times per call, want 0", allocs)
+	}
+}
+
+func BenchmarkMemoryAllow(b *testing.B) {
+	m := NewMemory(nil)
+	ctx := context.Background()
+	l := PerMinute(1_000_000_000, 1_000_000)
+	b.RunParallel(func(pb *testing.PB) {
+		key := Key{Kind: "client", Environment: "sandbox", ID: fmt.Sprintf("client-%p", pb)}
+		for pb.Next() {
+			if _, err := m.Allow(ctx, key, l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
