@@ -35,13 +35,11 @@ type AuditAppender interface {
 // Audit actions recorded by Gatehouse itself. Admin handlers name theirs
 // after the resource and verb ("client.create", "account.create", ...).
 const (
-	ActionAuthFailure      = "token.auth_failure"
-	ActionAllowlistDenied  = "token.allowlist_denied"
-	ActionIPBanned         = "ip.ban"
-	ActionIPBanLifted      = "ip.unban"
-	ActionRateLimited      = "token.rate_limited"
-	ActionClientReveal     = "client.reveal"
-	ActionAuditRetentionGC = "audit.prune"
+	ActionAuthFailure     = "token.auth_failure"
+	ActionAllowlistDenied = "token.allowlist_denied"
+	ActionIPBanned        = "ip.ban"
+	ActionIPBanLifted     = "ip.unban"
+	ActionClientReveal    = "client.reveal"
 )
 
 // AuditFilter selects a page of audit events. Empty fields match anything.

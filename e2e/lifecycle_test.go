@@ -264,7 +264,9 @@ func TestRevokingASecretOrAClientSticks(t *testing.T) {
 
 func TestOpaqueTokensAndRevocationsSurviveARestart(t *testing.T) {
 	dir := t.TempDir()
-	first := startServer(t, app.Config{DataDir: dir})
+	// A fixed public URL: the issuer, which tokens carry, must not change.
+	const public = "https://auth.example.test"
+	first := startServer(t, app.Config{DataDir: dir, PublicURL: public})
 	ctx := context.Background()
 	if _, err := first.Admin.UpdateEnvironment(ctx, "sandbox", adminclient.UpdateEnvironmentRequest{
 		TokenSettings: &wire.TokenSettingsPatch{Format: wire.Some("opaque")},
@@ -285,7 +287,7 @@ func TestOpaqueTokensAndRevocationsSurviveARestart(t *testing.T) {
 	}
 	first.stop()
 
-	second := startServer(t, app.Config{DataDir: dir})
+	second := startServer(t, app.Config{DataDir: dir, PublicURL: public})
 	if !activeAt(t, second, "sandbox", rs, kept) {
 		t.Fatal("an opaque token is inactive after a restart")
 	}
@@ -295,7 +297,7 @@ func TestOpaqueTokensAndRevocationsSurviveARestart(t *testing.T) {
 
 	t.Run("a server with another master key cannot read the tokens", func(t *testing.T) {
 		second.stop()
-		third := startServer(t, app.Config{DataDir: dir, MasterKey: base64.StdEncoding.EncodeToString(make([]byte, 32))})
+		third := startServer(t, app.Config{DataDir: dir, PublicURL: public, MasterKey: base64.StdEncoding.EncodeToString(make([]byte, 32))})
 		if activeAt(t, third, "sandbox", rs, kept) {
 			t.Fatal("an opaque token opened under another master key")
 		}
@@ -360,21 +362,37 @@ func TestRevealOverHTTP(t *testing.T) {
 	})
 }
 
-func TestAPIKeysWithABadChecksumAreRefusedByTheAdminAPI(t *testing.T) {
+func TestAPIKeysWithABadChecksumAreRefusedWhereverKeysAreAccepted(t *testing.T) {
 	s := startServer(t, app.Config{})
 	ctx := context.Background()
-	if _, err := s.Admin.Environments(ctx); err != nil {
-		t.Fatalf("the admin key is refused: %v", err)
+	// badChecksum keeps the client id and secret and changes the checksum,
+	// so only the checksum check can refuse the key.
+	badChecksum := func(key string) string {
+		n := len(key) - 1
+		if key[n] == 'A' {
+			return key[:n] + "B"
+		}
+		return key[:n] + "A"
 	}
-	n := len(s.AdminKey) - 1
-	last := byte('A')
-	if s.AdminKey[n] == 'A' {
-		last = 'B'
-	}
-	bad := s.AdminKey[:n] + string(last) // same client id and secret, wrong checksum
-	_, err := adminclient.New(s.URL, bad, nil).Environments(ctx)
-	var ae *adminclient.Error
-	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
-		t.Fatalf("a key with a bad checksum: %v, want 401", err)
-	}
+	t.Run("at the admin API bearer", func(t *testing.T) {
+		if _, err := s.Admin.Environments(ctx); err != nil {
+			t.Fatalf("the admin key is refused: %v", err)
+		}
+		_, err := adminclient.New(s.URL, badChecksum(s.AdminKey), nil).Environments(ctx)
+		var ae *adminclient.Error
+		if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
+			t.Fatalf("a key with a bad checksum: %v, want 401", err)
+		}
+	})
+	t.Run("at the Lemonway-style token endpoint", func(t *testing.T) {
+		c := s.createClient(t, wire.CreateClientRequest{})
+		target := s.URL + "/oauth/api/v1/oauth/token"
+		if resp, body := send(t, http.MethodPost, target, lemonwayHeaders("basic "+c.APIKey), "Grant_type=client_credentials"); resp.StatusCode != 200 {
+			t.Fatalf("the well-formed key got %d %v", resp.StatusCode, body)
+		}
+		resp, body := send(t, http.MethodPost, target, lemonwayHeaders("basic "+badChecksum(c.APIKey)), "Grant_type=client_credentials")
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
+			t.Fatalf("a key with a bad checksum got %d %v, want 401 invalid_client", resp.StatusCode, body)
+		}
+	})
 }

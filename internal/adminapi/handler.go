@@ -107,6 +107,7 @@ func routes() []route {
 		{http.MethodPatch, "/admin/v1/clients/{client_id}", writeScope, (*Handler).updateClient},
 		{http.MethodPost, "/admin/v1/clients/{client_id}/secrets/{secret_id}/revoke", writeScope, (*Handler).revokeClientSecret},
 		{http.MethodPost, "/admin/v1/clients/{client_id}/reveal", writeScope, (*Handler).revealClientSecret},
+		{http.MethodGet, "/admin/v1/clients/{client_id}/usage", readScope, (*Handler).clientUsage},
 		{http.MethodGet, "/admin/v1/bans", readScope, (*Handler).listBans},
 		{http.MethodDelete, "/admin/v1/bans/{subject}", writeScope, (*Handler).liftBan},
 		{http.MethodGet, "/admin/v1/audit", readScope, (*Handler).listAudit},

@@ -145,7 +145,7 @@ func auditEventJSON(e *gatehouse.AuditEvent) wire.AuditEvent {
 // listAudit serves GET /admin/v1/audit: a page of events, oldest first
 // (after= pages on) or newest first with order=desc (before= pages on).
 func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
-	f, err := auditFilter(r.URL.Query(), 1000)
+	f, err := auditFilter(r.URL.Query(), maxPageLimit)
 	if err != nil {
 		return err
 	}
@@ -365,4 +365,24 @@ func (c *captureWriter) created() createdObject {
 		}
 	}
 	return createdObject{}
+}
+
+// clientUsage serves GET /admin/v1/clients/{client_id}/usage: how many
+// tokens the client obtained and when it last did.
+func (h *Handler) clientUsage(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.loadClient(r)
+	if err != nil {
+		return err
+	}
+	out := wire.ClientUsage{ClientID: c.ID, Environment: c.Environment}
+	u, err := h.store.ClientUsage(r.Context(), c.ID)
+	switch {
+	case err == nil:
+		last := u.LastUsedAt.UTC()
+		out.Tokens, out.LastUsedAt = u.Tokens, &last
+	case gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND:
+		return fmt.Errorf("load usage of client %s: %w", c.ID, err)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
-	"github.com/gatehouse-dev/gatehouse/internal/keys"
+	signingkeys "github.com/gatehouse-dev/gatehouse/internal/keys"
 )
 
 // listSigningKeys serves GET /admin/v1/environments/{env}/keys: the public
@@ -95,7 +95,7 @@ func (h *Handler) signingKeyList(r *http.Request, env string) (*wire.SigningKeyL
 
 // signingKeyJSON shows a key: its public half only, never the private key.
 func (h *Handler) signingKeyJSON(k *gatehouse.SigningKey) (wire.SigningKey, error) {
-	parsed, err := keys.Parse(k)
+	parsed, err := signingkeys.Parse(k)
 	if err != nil {
 		return wire.SigningKey{}, fmt.Errorf("signing key %s/%s: %w", k.Environment, k.ID, err)
 	}

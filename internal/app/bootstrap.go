@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
-	"github.com/gatehouse-dev/gatehouse/internal/keys"
 	"github.com/gatehouse-dev/gatehouse/internal/password"
+	"github.com/gatehouse-dev/gatehouse/internal/provision"
 )
 
 // Names the first start gives to what it creates.
@@ -41,38 +41,16 @@ func (m *Main) bootstrap(ctx context.Context) error {
 	return m.ensureOperator(ctx)
 }
 
+// ensureEnvironment makes sure the environment exists with an active
+// signing key; internal/provision does it, as for POST /admin/v1/environments.
 func (m *Main) ensureEnvironment(ctx context.Context, name string) error {
-	_, err := m.store.Environment(ctx, name)
-	if errors.Is(err, gatehouse.ErrNotFound) {
-		now := m.Now().UTC()
-		err = m.store.CreateEnvironment(ctx, &gatehouse.Environment{
-			Name: name, SigningAlgorithm: gatehouse.AlgES256, Tokens: gatehouse.DefaultTokenSettings(),
-			Limits: gatehouse.DefaultRateLimits(), CreatedAt: now, UpdatedAt: now,
-		})
-		if errors.Is(err, gatehouse.ErrConflict) { // another replica was faster
-			err = nil
-		}
-	}
+	res, err := provision.Environment(ctx, m.store, provision.New(name, gatehouse.AlgES256), m.Rand, m.Now())
 	if err != nil {
 		return fmt.Errorf("environment %s: %w", name, err)
 	}
-	list, err := m.store.SigningKeys(ctx, name)
-	if err != nil {
-		return fmt.Errorf("signing keys of %s: %w", name, err)
+	if k := res.Key; k != nil {
+		m.Logger.Info("created signing key", "environment", name, "kid", k.ID, "alg", k.Algorithm)
 	}
-	for _, k := range list {
-		if k.State == gatehouse.KeyActive {
-			return nil
-		}
-	}
-	k, err := keys.Generate(name, gatehouse.AlgES256, gatehouse.KeyActive, m.Rand, m.Now())
-	if err != nil {
-		return err
-	}
-	if err := m.store.CreateSigningKey(ctx, k); err != nil {
-		return fmt.Errorf("signing key of %s: %w", name, err)
-	}
-	m.Logger.Info("created signing key", "environment", name, "kid", k.ID, "alg", k.Algorithm)
 	return nil
 }
 

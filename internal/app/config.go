@@ -34,6 +34,8 @@ type Config struct {
 	// Protection configures rate limits, bans, proxies and the audit log
 	// (protection.go).
 	Protection ProtectionConfig `yaml:"protection"`
+	// SigningKeys configures signing-key rotation (keyrotation.go).
+	SigningKeys SigningKeysConfig `yaml:"signing_keys"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -65,6 +67,7 @@ func (c *Config) Defaults() {
 		c.ShutdownTimeout = 10 * time.Second
 	}
 	c.Protection.defaults()
+	c.SigningKeys.defaults()
 }
 
 // Validate checks the configuration after Defaults.
@@ -82,6 +85,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Protection.validate(); err != nil {
+		return err
+	}
+	if err := c.SigningKeys.validate(); err != nil {
 		return err
 	}
 	switch c.LogFormat {

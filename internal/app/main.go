@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
 	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
+	"github.com/gatehouse-dev/gatehouse/internal/keyrotation"
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
@@ -36,6 +37,7 @@ type Main struct {
 	dir       *cache.Directory
 	masterKey *masterkey.Keyring
 	issuer    *tokens.Issuer
+	rotator   *keyrotation.Rotator // signing-key rotation (keyrotation.go)
 	listener  net.Listener
 	http      *http.Server
 	publicURL string
@@ -123,7 +125,9 @@ func (m *Main) Open(ctx context.Context) error {
 		Now: m.Now, Rand: m.Rand, Logger: m.Logger, MaxStaleness: m.Config.CacheMaxStaleness,
 		MasterKey: m.masterKey, Guard: m.protection.guard,
 	})
+	m.rotator = m.newKeyRotator()
 	admin := adminapi.New(adminapi.Config{
+		KeyRotator:   m.rotator,
 		Store:        store,
 		Authenticate: m.authenticateAdmin,
 		Refresh:      m.dir.Refresh,
@@ -186,6 +190,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); m.dir.Watch(bg, m.Config.CachePoll) }()
 	go func() { defer m.wg.Done(); m.housekeeping(bg) }()
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); m.rotateSigningKeys(bg) }()
 	m.protection.start(bg)
 
 	m.Logger.Info("gatehouse is serving", "addr", m.Addr(), "public_url", m.publicURL, "database", m.store.Dialect())

@@ -36,6 +36,7 @@ import (
 //	  fail_closed: false             # Redis down: true refuses requests, false limits per replica
 //	  redis_prefix: "gatehouse:"
 //	  audit_retention: 2160h         # 90 days; 0 keeps events forever
+//	  usage_interval: 10s            # how often usage counters are written
 type ProtectionConfig struct {
 	RateLimits     *bool             `yaml:"rate_limits"`
 	TrustedProxies []string          `yaml:"trusted_proxies"`
@@ -47,7 +48,13 @@ type ProtectionConfig struct {
 	FailClosed     bool              `yaml:"fail_closed"`
 	RedisPrefix    string            `yaml:"redis_prefix"`
 	AuditRetention *time.Duration    `yaml:"audit_retention"`
+	// UsageInterval is how often per-client usage counters are written
+	// (default 10s).
+	UsageInterval time.Duration `yaml:"usage_interval"`
 }
+
+// Threshold is a count of events within a window (protect.Threshold).
+type Threshold = protect.Threshold
 
 // DefaultAuditRetention is how long audit events are kept unless
 // configured.
@@ -98,6 +105,9 @@ func (c *ProtectionConfig) validate() error {
 		if t.t.Count < 0 || (t.t.Count > 0 && t.t.Window <= 0) {
 			return fmt.Errorf("protection %s: count %d must be 0 (off) or positive with a positive window", t.name, t.t.Count)
 		}
+	}
+	if c.UsageInterval < 0 {
+		return fmt.Errorf("protection usage_interval %s must be positive", c.UsageInterval)
 	}
 	if c.BanDuration < 0 {
 		return fmt.Errorf("protection ban_duration %s must be positive", c.BanDuration)
@@ -173,7 +183,7 @@ func (m *Main) openProtection() (*protection, error) {
 	met := metrics.New(reg)
 	p.metrics = metrics.Handler(reg)
 	p.recorder = audit.New(audit.Config{
-		Store: m.store, Retention: *c.AuditRetention, Now: m.Now, Logger: m.Logger,
+		Store: m.store, Retention: *c.AuditRetention, UsageInterval: c.UsageInterval, Now: m.Now, Logger: m.Logger,
 		OnDrop: met.AuditDropped.Inc,
 	})
 

@@ -29,10 +29,13 @@ type Config struct {
 	// ServerPID, when nonzero, is the server's process id on this machine;
 	// its CPU time and memory are then measured too.
 	ServerPID int
+	// Mode is ModeToken (the default) or ModeIntrospect.
+	Mode string
 }
 
 // Result is what a run measured.
 type Result struct {
+	Mode        string
 	Concurrency int
 	Elapsed     time.Duration
 	Requests    int
@@ -80,7 +83,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("auth style %q must be basic or post", cfg.AuthStyle)
 	}
-	body := form.Encode()
+	body, target := form.Encode(), cfg.TokenURL
 	transport := &http.Transport{
 		MaxIdleConns:        cfg.Concurrency,
 		MaxIdleConnsPerHost: cfg.Concurrency,
@@ -89,6 +92,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer transport.CloseIdleConnections()
 	httpClient := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	switch cfg.Mode {
+	case "", ModeToken:
+		cfg.Mode = ModeToken
+	case ModeIntrospect:
+		var err error
+		if target, body, err = introspectTarget(ctx, httpClient, cfg, form, authHeader); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("mode %q must be %s or %s", cfg.Mode, ModeToken, ModeIntrospect)
+	}
 
 	var before *ProcessUsage
 	if cfg.ServerPID != 0 {
@@ -110,11 +124,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.run(runCtx, httpClient, cfg.TokenURL, body, authHeader)
+			w.run(runCtx, httpClient, target, body, authHeader)
 		}()
 	}
 	wg.Wait()
-	res := &Result{Concurrency: cfg.Concurrency, Elapsed: time.Since(start), Errors: map[string]int{}}
+	res := &Result{Mode: cfg.Mode, Concurrency: cfg.Concurrency, Elapsed: time.Since(start), Errors: map[string]int{}}
 	var all []time.Duration
 	for i := range workers {
 		w := &workers[i]
@@ -200,7 +214,11 @@ func (r *Result) String() string {
 	fmt.Fprintf(&b, "concurrency  %d\n", r.Concurrency)
 	fmt.Fprintf(&b, "duration     %s\n", r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(&b, "requests     %d (%d ok)\n", r.Requests, r.Successes)
-	fmt.Fprintf(&b, "tokens/s     %.0f\n", r.TokensPerSecond())
+	if r.Mode == ModeIntrospect {
+		fmt.Fprintf(&b, "introspections/s %.0f\n", r.TokensPerSecond())
+	} else {
+		fmt.Fprintf(&b, "tokens/s     %.0f\n", r.TokensPerSecond())
+	}
 	fmt.Fprintf(&b, "latency      p50 %s  p90 %s  p99 %s  max %s\n", us(r.P50), us(r.P90), us(r.P99), us(r.Max))
 	if len(r.Errors) == 0 {
 		fmt.Fprintf(&b, "errors       0\n")

@@ -57,12 +57,13 @@ on this machine) it also reports the server's CPU use and memory.`,
 	fs.DurationVarP(&cfg.Duration, "duration", "d", 10*time.Second, "how long to run")
 	fs.IntVar(&cfg.ServerPID, "pid", 0, "server process id, to report its CPU and memory")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.StringVar(&cfg.Mode, "mode", "token", "what to load: token (the token endpoint) or introspect (introspection of one valid token, as the client)")
 	return cmd
 }
 
 func benchJSON(r *bench.Result) map[string]any {
 	m := map[string]any{
-		"concurrency": r.Concurrency, "duration_s": r.Elapsed.Seconds(),
+		"mode": r.Mode, "concurrency": r.Concurrency, "duration_s": r.Elapsed.Seconds(),
 		"requests": r.Requests, "successes": r.Successes, "errors": r.Errors,
 		"tokens_per_s": r.TokensPerSecond(),
 		"p50_ms":       ms(r.P50), "p90_ms": ms(r.P90), "p99_ms": ms(r.P99), "max_ms": ms(r.Max),

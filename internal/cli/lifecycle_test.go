@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi"
 	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
@@ -221,4 +223,30 @@ func TestClientLifecycleCommands(t *testing.T) {
 			t.Fatal("a secret id that is not a number was accepted")
 		}
 	})
+}
+
+func TestServeTakesTheMasterKeyFromTheEnvironmentOverTheFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	os.WriteFile(file, []byte("master_key: from-the-file\n"), 0o600)
+	for _, tc := range []struct{ name, env, want string }{
+		{"the file's key is used when the environment has none", "", "from-the-file"},
+		{"GATEHOUSE_MASTER_KEY beats the file", "from-the-environment", "from-the-environment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GATEHOUSE_MASTER_KEY", tc.env)
+			var f serverFlags
+			cmd := &cobra.Command{Use: "serve"}
+			f.register(cmd.Flags())
+			if err := cmd.Flags().Parse([]string{"--config", file}); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := f.resolve(cmd.Flags())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MasterKey != tc.want {
+				t.Fatalf("master key %q, want %q", cfg.MasterKey, tc.want)
+			}
+		})
+	}
 }

@@ -45,10 +45,13 @@ func NewRootCommand() *cobra.Command {
 		newServeCommand(),
 		newMigrateCommand(),
 		newClientCommand(),
+		newKeysCommand(),
 		newEnvCommand(),
 		newAccountCommand(),
 		newTokenCommand(),
 		newBenchCommand(),
+		newBansCommand(),
+		newAuditCommand(),
 	)
 	return root
 }

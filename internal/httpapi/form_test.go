@@ -20,6 +20,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 	f.Add("application/x-www-form-urlencoded; charset=utf-8", "basic YTpi", "grant_type=client_credentials&client_id=a", "")
 	f.Add("application/json", "", `{"grant_type":"client_credentials"}`, "")
 	f.Add("application/x-www-form-urlencoded", "", "a=%zz", "client_secret=x")
+	f.Add("application/x-www-form-urlencoded", "", "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=a.b.c", "")
 	f.Fuzz(func(t *testing.T, contentType, authorization, body, query string) {
 		target := "/realms/sandbox/protocol/openid-connect/token"
 		if query != "" {
@@ -49,6 +50,10 @@ func FuzzParseTokenRequest(f *testing.F) {
 		case tokens.AuthClientSecretPost:
 			if realm != "" {
 				t.Fatalf("post auth with realm %q", realm)
+			}
+		case tokens.AuthPrivateKeyJWT:
+			if realm != "" || req.Credentials.Assertion == "" || req.Credentials.Secret != "" {
+				t.Fatalf("assertion auth with realm %q, assertion %q, secret %q", realm, req.Credentials.Assertion, req.Credentials.Secret)
 			}
 		default:
 			t.Fatalf("accepted request with method %q", req.Credentials.Method)

@@ -43,7 +43,7 @@ var (
 
 // testRSAKey returns one 2048-bit RSA key for the whole test binary:
 // generating one takes a while.
-func testRSAKey(t *testing.T) *rsa.PrivateKey {
+func testRSAKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	rsaOnce.Do(func() { rsaKey, _ = rsa.GenerateKey(rand.Reader, 2048) })
 	if rsaKey == nil {
@@ -52,7 +52,7 @@ func testRSAKey(t *testing.T) *rsa.PrivateKey {
 	return rsaKey
 }
 
-func newClientKey(t *testing.T, kid string, alg jose.SignatureAlgorithm) clientKey {
+func newClientKey(t testing.TB, kid string, alg jose.SignatureAlgorithm) clientKey {
 	t.Helper()
 	var priv crypto.Signer
 	var err error
@@ -73,7 +73,7 @@ func newClientKey(t *testing.T, kid string, alg jose.SignatureAlgorithm) clientK
 }
 
 // sign returns a compact JWS of claims with the key's kid in the header.
-func (k clientKey) sign(t *testing.T, claims any) string {
+func (k clientKey) sign(t testing.TB, claims any) string {
 	t.Helper()
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: k.kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
@@ -89,7 +89,7 @@ func (k clientKey) sign(t *testing.T, claims any) string {
 
 // registerKeys gives client c the public halves of keys as a JWK Set and
 // makes the cache see it.
-func (f *fixture) registerKeys(t *testing.T, c *gatehouse.Client, keys ...clientKey) *gatehouse.Client {
+func (f *fixture) registerKeys(t testing.TB, c *gatehouse.Client, keys ...clientKey) *gatehouse.Client {
 	t.Helper()
 	jwks := make([]jose.JSONWebKey, len(keys))
 	for i, k := range keys {
@@ -102,7 +102,7 @@ func (f *fixture) registerKeys(t *testing.T, c *gatehouse.Client, keys ...client
 	return f.setClientKeys(t, c, set, "")
 }
 
-func (f *fixture) setClientKeys(t *testing.T, c *gatehouse.Client, jwks, pemText string) *gatehouse.Client {
+func (f *fixture) setClientKeys(t testing.TB, c *gatehouse.Client, jwks, pemText string) *gatehouse.Client {
 	t.Helper()
 	ctx := context.Background()
 	stored, err := f.store.Client(ctx, c.ID)
@@ -440,4 +440,46 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// FuzzAssertion feeds arbitrary client assertions to the core: nothing
+// panics and nothing authenticates, since no input can carry a signature of
+// the registered key.
+func FuzzAssertion(f *testing.F) {
+	fx := newFixture(f)
+	k := newClientKey(f, "k1", jose.EdDSA)
+	fx.registerKeys(f, fx.sandbox, k)
+	valid := k.sign(f, assertionClaims(fx.sandbox.ID, fx.clock.Now()))
+	head, rest, _ := strings.Cut(valid, ".")
+	f.Add(head + "." + rest + "x")
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("e30.e30.e30")
+	f.Add("a.b.c.d.e")
+	f.Fuzz(func(t *testing.T, assertion string) {
+		if assertion == valid {
+			return
+		}
+		_, _, oerr := fx.issuer.Authenticate("sandbox", tokens.Credentials{Method: tokens.AuthPrivateKeyJWT, Assertion: assertion})
+		if oerr == nil {
+			t.Fatalf("assertion %q authenticated", assertion)
+		}
+	})
+}
+
+// BenchmarkIssueWithPrivateKeyJWT measures a token request authenticated by
+// an EdDSA assertion: signature check plus the single-use write to SQLite.
+func BenchmarkIssueWithPrivateKeyJWT(b *testing.B) {
+	f := newFixture(b)
+	k := newClientKey(b, "k1", jose.EdDSA)
+	f.registerKeys(b, f.sandbox, k)
+	assertions := make([]string, b.N)
+	for i := range assertions {
+		assertions[i] = k.sign(b, assertionClaims(f.sandbox.ID, f.clock.Now()))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, oerr := f.issuer.Issue(context.Background(), f.assertionRequest(assertions[i])); oerr != nil {
+			b.Fatal(oerr)
+		}
+	}
 }

@@ -1,10 +1,14 @@
 package tokens
 
-// ForgetVerifiedForTest empties the verified-token cache, so that the next
-// validation does the cryptographic check again.
-func (i *Issuer) ForgetVerifiedForTest() {
+import "crypto/sha256"
+
+// ForgetVerifiedForTest drops token from the verified-token cache, so
+// that the next validation of it does the cryptographic check again.
+func (i *Issuer) ForgetVerifiedForTest(token string) {
+	key := sha256.Sum256([]byte(token))
 	i.verified.mu.Lock()
-	i.verified.cur, i.verified.old = nil, nil
+	delete(i.verified.cur, key)
+	delete(i.verified.old, key)
 	i.verified.mu.Unlock()
 }
 

@@ -431,8 +431,8 @@ func BenchmarkIssueOpaque(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
 
-// BenchmarkIntrospectFirstSight measures validating tokens the verified
-// cache has not seen (the cache is emptied before each call): the
+// BenchmarkIntrospectFirstSight measures validating a token the verified
+// cache has not seen (it is dropped from the cache before each call): the
 // signature or seal check dominates.
 func BenchmarkIntrospectFirstSight(b *testing.B) {
 	for _, format := range []string{gatehouse.TokenFormatJWT, gatehouse.TokenFormatOpaque} {
@@ -445,12 +445,50 @@ func BenchmarkIntrospectFirstSight(b *testing.B) {
 			caller := f.caller()
 			b.ReportAllocs()
 			for b.Loop() {
-				iss.ForgetVerifiedForTest()
+				iss.ForgetVerifiedForTest(tok.AccessToken)
 				if res, _ := iss.Introspect("sandbox", caller, tok.AccessToken); !res.Active {
 					b.Fatal("inactive")
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "introspections/s")
+		})
+	}
+}
+
+func TestARotatedOutSecretGetsTokensUntilItsGraceEnds(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	graceEnd := f.clock.Now().Add(24 * time.Hour)
+	c, _ := f.store.Client(ctx, f.sandbox.ID)
+	c.Secrets[0].ExpiresAt = graceEnd // what a rotation with --grace 24h does
+	c.Secrets = append(c.Secrets, gatehouse.Secret{Hash: gatehouse.HashSecret("new-secret"), CreatedAt: f.clock.Now()})
+	if err := f.store.UpdateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	f.dir.Refresh(ctx)
+	issue := func(secret string) *tokens.Error {
+		_, oerr := f.issuer.Issue(ctx, f.request(func(r *tokens.Request) { r.Credentials.Secret = secret }))
+		return oerr
+	}
+	for _, tc := range []struct {
+		name     string
+		at       time.Time
+		secret   string
+		wantsErr bool
+	}{
+		{"the old secret works a second before the grace ends", graceEnd.Add(-time.Second), "sandbox-secret", false},
+		{"the old secret is refused when the grace ends", graceEnd, "sandbox-secret", true},
+		{"the new secret works after the grace", graceEnd.Add(time.Hour), "new-secret", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.clock.Add(tc.at.Sub(f.clock.Now()))
+			f.dir.Refresh(ctx)
+			oerr := issue(tc.secret)
+			if tc.wantsErr && (oerr == nil || oerr.Code != tokens.ErrInvalidClient) {
+				t.Fatalf("error %v, want invalid_client", oerr)
+			} else if !tc.wantsErr && oerr != nil {
+				t.Fatalf("error %v", oerr)
+			}
 		})
 	}
 }

@@ -62,3 +62,12 @@ type AuditPage struct {
 	NextAfter  *int64       `json:"next_after,omitempty"`
 	NextBefore *int64       `json:"next_before,omitempty"`
 }
+
+// ClientUsage counts a client's successful token requests. The counts are
+// written in batches, so they trail the token endpoint by a few seconds.
+type ClientUsage struct {
+	ClientID    string     `json:"client_id"`
+	Environment string     `json:"environment"`
+	Tokens      int64      `json:"tokens"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
+}
