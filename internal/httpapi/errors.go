@@ -65,8 +65,14 @@ func writeJSONType(w http.ResponseWriter, status int, contentType string, v any)
 
 // methodNotAllowed answers a request with the wrong method.
 func methodNotAllowed(w http.ResponseWriter, allow string) {
+	methodNotAllowedAs(w, allow, oauthBody, jsonType)
+}
+
+// methodNotAllowedAs answers a request with the wrong method in a dialect's
+// error shape.
+func methodNotAllowedAs(w http.ResponseWriter, allow string, body errorBody, contentType string) {
 	w.Header().Set("Allow", allow)
 	e := tokens.NewError(tokens.ErrInvalidRequest, "method not allowed; use %s", allow)
 	e.Status = http.StatusMethodNotAllowed
-	writeOAuthError(w, e, "")
+	writeError(w, e, "", body, contentType)
 }

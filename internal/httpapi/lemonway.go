@@ -31,10 +31,7 @@ type lemonwayTokenResponse struct {
 
 func (s *server) lemonway(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		e := tokens.NewError(tokens.ErrInvalidRequest, "method not allowed; use POST")
-		e.Status = http.StatusMethodNotAllowed
-		writeError(w, e, "", oauthBody, lemonwayType)
+		methodNotAllowedAs(w, http.MethodPost, oauthBody, lemonwayType)
 		return
 	}
 	req, realm, oerr := parseLemonwayRequest(r)

@@ -38,10 +38,7 @@ func lengowBody(e *tokens.Error) any {
 
 func (s *server) lengow(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		e := tokens.NewError(tokens.ErrInvalidRequest, "method not allowed; use POST")
-		e.Status = http.StatusMethodNotAllowed
-		writeError(w, e, "", lengowBody, jsonType)
+		methodNotAllowedAs(w, http.MethodPost, lengowBody, jsonType)
 		return
 	}
 	id, secret, oerr := parseLengowRequest(r)
