@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
@@ -183,7 +185,7 @@ func isConflict(err error) bool {
 // one PostgreSQL schema at once: exactly one next key is created, and the
 // other replica answers 409.
 func TestConcurrentRotationsOnTwoReplicas(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testenv.PostgresSchema(t)
 	cfg := app.Config{Database: dsn, PublicURL: "https://auth.example.com"}
 	a := startServer(t, cfg)
 	b := startServer(t, cfg)

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
 	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
 	"github.com/gatehouse-dev/gatehouse/internal/app"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 // answer is what a token request got back.
@@ -358,7 +359,7 @@ func randomRedisPrefix() string {
 }
 
 func TestTwoServersSharingRedisEnforceOneLimit(t *testing.T) {
-	cfg := app.Config{Database: postgresDSN(t), Redis: redisURL(t), PublicURL: "https://auth.example.com"}
+	cfg := app.Config{Database: testenv.PostgresSchema(t), Redis: redisURL(t), PublicURL: "https://auth.example.com"}
 	cfg.Protection.RedisPrefix = randomRedisPrefix()
 	a := startServer(t, cfg)
 	// One request a minute and a burst of 10: nothing comes back during the test.

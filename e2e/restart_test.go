@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
 	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
 	"github.com/gatehouse-dev/gatehouse/internal/app"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 func get(t *testing.T, target string) []byte {
@@ -114,7 +115,7 @@ func TestRestartWithAFixedPublicURLKeepsTokensValid(t *testing.T) {
 // gets tokens from the other within a second, and a revocation made on one
 // is enforced by the other within a second.
 func TestReplicasOnOnePostgreSQLSeeChangesWithinASecond(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testenv.PostgresSchema(t)
 	cfg := app.Config{Database: dsn, PublicURL: "https://auth.example.com"}
 	a := startServer(t, cfg)
 	b := startServer(t, cfg) // its bootstrap finds everything a created

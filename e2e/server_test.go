@@ -1,11 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
@@ -24,31 +22,13 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/app"
 )
 
-// syncBuffer collects a server's log lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is a running Gatehouse.
 type server struct {
 	main     *app.Main
 	URL      string
 	AdminKey string
 	Admin    *adminclient.API
-	Logs     *syncBuffer
+	Logs     *testenv.Logs
 	stop     func()
 }
 
@@ -70,7 +50,7 @@ func startServerWith(t *testing.T, cfg app.Config, prepare func(*app.Main)) *ser
 	if cfg.AdminPassword == "" {
 		cfg.AdminPassword = "operator-password-for-tests"
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.Logs{}
 	m := app.New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	m.Stderr = logs
 	if prepare != nil {
@@ -143,38 +123,6 @@ func postForm(t *testing.T, target string, form url.Values, basicID, basicSecret
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
-}
-
-// postgresDSN returns a DSN for a fresh schema of the test PostgreSQL
-// database, dropped when the test ends, or skips the test.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES")
-	if base == "" {
-		t.Skipf("GATEHOUSE_TEST_POSTGRES is not set; skipping PostgreSQL end-to-end tests")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "e2e_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // eventually retries f until it returns nil or the deadline passes.

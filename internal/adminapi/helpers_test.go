@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 // Bearer tokens the fake authenticator knows.
@@ -33,7 +34,7 @@ type fixture struct {
 	handler    *Handler
 	refreshes  atomic.Int32
 	refreshErr error // what Refresh returns
-	log        syncBuffer
+	log        testenv.Logs
 
 	mu  sync.Mutex
 	now time.Time
@@ -220,22 +221,4 @@ func contains(s string, subs ...string) bool {
 		}
 	}
 	return true
-}
-
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

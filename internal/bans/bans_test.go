@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -180,23 +181,6 @@ func TestMemoryCheckWithoutBansDoesNotAllocate(t *testing.T) {
 	}
 }
 
-const redisEnv = "GATEHOUSE_TEST_REDIS"
-
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	url := os.Getenv(redisEnv)
-	if url == "" {
-		t.Skipf("%s is not set; set it to a Redis URL (redis://127.0.0.1:6379/0) to run the Redis tests", redisEnv)
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("parse %s: %v", redisEnv, err)
-	}
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func randomPrefix() string {
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -204,7 +188,7 @@ func randomPrefix() string {
 }
 
 func TestRedis(t *testing.T) {
-	client := testRedis(t)
+	client := testenv.Redis(t)
 	runSuite(t, func(t *testing.T, clock *fakeClock) List {
 		return NewRedis(RedisConfig{Client: client, Prefix: randomPrefix(), Now: clock.Now})
 	})
@@ -213,8 +197,8 @@ func TestRedis(t *testing.T) {
 func TestRedisReplicasShareBans(t *testing.T) {
 	ctx := context.Background()
 	prefix := randomPrefix()
-	a := NewRedis(RedisConfig{Client: testRedis(t), Prefix: prefix})
-	b := NewRedis(RedisConfig{Client: testRedis(t), Prefix: prefix})
+	a := NewRedis(RedisConfig{Client: testenv.Redis(t), Prefix: prefix})
+	b := NewRedis(RedisConfig{Client: testenv.Redis(t), Prefix: prefix})
 	now := time.Now()
 	if err := a.Add(ctx, Ban{Subject: "192.0.2.1", Reason: ReasonManual, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)

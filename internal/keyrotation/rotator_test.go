@@ -3,19 +3,17 @@ package keyrotation_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/netip"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -367,7 +365,7 @@ func TestRotateChecksItsInput(t *testing.T) {
 // "replicas" (each its own connection pool and rotator) at once: exactly one
 // next key results, and promoting it at once promotes it once.
 func TestConcurrentRotationOnPostgreSQL(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := testenv.PostgresSchema(t)
 	open := func() gatehouse.Store {
 		st, err := sqlstore.Open(context.Background(), dsn)
 		if err != nil {
@@ -442,36 +440,4 @@ func TestConcurrentRotationOnPostgreSQL(t *testing.T) {
 	if changedCount != 1 || count[gatehouse.KeyActive] != 1 || count[gatehouse.KeyRetired] != 1 || count[gatehouse.KeyNext] != 0 {
 		t.Fatalf("after concurrent promotion: %d replicas changed something, keys by state %v; want 1 and one active, one retired", changedCount, count)
 	}
-}
-
-// postgresDSN returns the DSN of a fresh schema of the test database,
-// dropped when the test ends, or skips the test.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES")
-	if base == "" {
-		t.Skipf("GATEHOUSE_TEST_POSTGRES is not set; skipping PostgreSQL rotation tests")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "rot_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -1,44 +1,20 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+
 	"github.com/redis/go-redis/v9"
 )
-
-// redisEnv names the environment variable with the URL of a Redis server
-// the tests may write to (keys under a random prefix).
-const redisEnv = "GATEHOUSE_TEST_REDIS"
-
-// testRedis returns a client of the test Redis server, or skips t.
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	url := os.Getenv(redisEnv)
-	if url == "" {
-		t.Skipf("%s is not set; set it to a Redis URL (redis://127.0.0.1:6379/0) to run the Redis tests", redisEnv)
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("parse %s: %v", redisEnv, err)
-	}
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("ping Redis at %s: %v", url, err)
-	}
-	return c
-}
 
 // randomPrefix returns a key prefix no other test uses.
 func randomPrefix(t *testing.T) string {
@@ -49,7 +25,7 @@ func randomPrefix(t *testing.T) string {
 }
 
 func TestRedis(t *testing.T) {
-	client := testRedis(t)
+	client := testenv.Redis(t)
 	runSuite(t, func(t *testing.T) backend {
 		return backend{
 			limiter: NewRedis(RedisConfig{Client: client, Prefix: randomPrefix(t)}),
@@ -60,8 +36,8 @@ func TestRedis(t *testing.T) {
 
 func TestRedisLimitersShareOneLimit(t *testing.T) {
 	prefix := randomPrefix(t)
-	a := NewRedis(RedisConfig{Client: testRedis(t), Prefix: prefix})
-	b := NewRedis(RedisConfig{Client: testRedis(t), Prefix: prefix})
+	a := NewRedis(RedisConfig{Client: testenv.Redis(t), Prefix: prefix})
+	b := NewRedis(RedisConfig{Client: testenv.Redis(t), Prefix: prefix})
 	ctx := context.Background()
 	key := Key{Kind: "client", Environment: "sandbox", ID: "c1"}
 	l := Limit{Rate: 1, Burst: 10, Period: time.Hour}
@@ -98,31 +74,13 @@ func closedRedis(t *testing.T) *redis.Client {
 	return c
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRedisUnreachable(t *testing.T) {
 	ctx := context.Background()
 	key := Key{Kind: "ip", Environment: "sandbox", ID: "192.0.2.1"}
 	l := Limit{Rate: 1, Burst: 3, Period: time.Hour}
 
 	t.Run("falls back to local limits and logs one warning", func(t *testing.T) {
-		var logs syncBuffer
+		var logs testenv.Logs
 		clock := newFakeClock()
 		r := NewRedis(RedisConfig{
 			Client: closedRedis(t), Now: clock.Now, RetryInterval: time.Minute,
@@ -167,7 +125,7 @@ func TestRedisUnreachable(t *testing.T) {
 	})
 
 	t.Run("a cancelled caller does not mark Redis down", func(t *testing.T) {
-		r := NewRedis(RedisConfig{Client: testRedis(t), Prefix: randomPrefix(t)})
+		r := NewRedis(RedisConfig{Client: testenv.Redis(t), Prefix: randomPrefix(t)})
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		if _, err := r.Allow(cctx, key, l); err == nil {

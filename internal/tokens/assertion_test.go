@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
+
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
@@ -211,7 +213,7 @@ func TestPrivateKeyJWTRefusesBadAssertions(t *testing.T) {
 	valid := func() jwt.Claims { return assertionClaims(f.sandbox.ID, now) }
 	// The answer is the same for every failure; the log says why, which
 	// shows that each case fails for its own reason.
-	var logs syncBuffer
+	var logs testenv.Logs
 	issuer := tokens.NewIssuer(tokens.Config{
 		Directory: f.dir, Store: f.store, IssuerURL: func(env string) string { return issuerBase + env },
 		Now: f.clock.Now, Rand: rand.Reader,
@@ -422,24 +424,6 @@ func b64json(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // FuzzAssertion feeds arbitrary client assertions to the core: nothing

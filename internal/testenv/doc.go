@@ -1,0 +1,8 @@
+// Package testenv gives tests what several packages' tests need: a fresh
+// PostgreSQL schema (GATEHOUSE_TEST_POSTGRES), a Redis client
+// (GATEHOUSE_TEST_REDIS) — each skipping the test with the variable's name
+// when it is unset — and a log buffer safe for concurrent writes.
+//
+// Only _test.go files may import it; it must not import other packages of
+// the module.
+package testenv
