@@ -54,6 +54,9 @@ type Issuer struct {
 
 // NewIssuer returns an issuer.
 func NewIssuer(cfg Config) *Issuer {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &Issuer{
 		dir: cfg.Directory, store: cfg.Store, issuerURL: cfg.IssuerURL,
 		now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, maxStaleness: cfg.MaxStaleness,
