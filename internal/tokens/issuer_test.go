@@ -337,7 +337,7 @@ func TestAuthenticateBearerAcceptsAPIKeysAndTokens(t *testing.T) {
 	}
 	for name, cred := range map[string]string{
 		"an empty credential":            "",
-		"a key with a bad checksum":      key[:len(key)-1] + "0",
+		"a key with a bad checksum":      badChecksum(key),
 		"a token of another environment": tok.AccessToken,
 	} {
 		env := "sandbox"
@@ -395,4 +395,14 @@ func BenchmarkIntrospect(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "introspections/s")
+}
+
+// badChecksum changes the last checksum character of an API key, so the key
+// keeps its shape but no longer checks out.
+func badChecksum(key string) string {
+	last := byte('0')
+	if key[len(key)-1] == '0' {
+		last = '1'
+	}
+	return key[:len(key)-1] + string(last)
 }
