@@ -22,8 +22,12 @@ type AuditEvent struct {
 	Action      string // e.g. "client.create", "client.reveal", "token.auth_failure"
 	Object      string // e.g. "client:<id>", "ip:<addr>"
 	Environment string
-	Outcome     string
-	Detail      string
+	// AccountID is the account whose object or user the event concerns, so
+	// that an account's members can read its log; 0 when none (an unknown
+	// client, a ban of an address, an operator's own action).
+	AccountID int64
+	Outcome   string
+	Detail    string
 }
 
 // AuditAppender appends audit events.
@@ -50,6 +54,8 @@ type AuditFilter struct {
 	Action      string
 	Object      string
 	Environment string
+	AccountID   int64     // 0 for any account
+	Outcome     string    // "" for any outcome
 	Since       time.Time // only events at or after Since
 	Until       time.Time // only events before Until
 	AfterID     int64     // only events with a larger id (keyset paging, oldest first)
@@ -76,16 +82,44 @@ type AuditStore interface {
 type ClientUsage struct {
 	ClientID    string
 	Environment string
+	AccountID   int64
 	Tokens      int64     // tokens issued (or handed out again under reuse)
 	LastUsedAt  time.Time // the last successful token request
+}
+
+// DailyUsage is how many tokens a client was issued on one UTC day.
+type DailyUsage struct {
+	ClientID string
+	Day      time.Time // midnight UTC
+	Tokens   int64
+}
+
+// UsageFilter selects per-day usage counts of an account's clients in one
+// environment.
+type UsageFilter struct {
+	AccountID   int64     // required
+	Environment string    // required
+	ClientID    string    // "" for every client of the account
+	Since       time.Time // only days at or after the UTC day of Since
+}
+
+// UsageDay returns the UTC day t falls on, as midnight UTC.
+func UsageDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // UsageStore keeps per-client usage counters. Writes come in batches from
 // an in-memory aggregator, never one per token request.
 type UsageStore interface {
-	// AddClientUsage adds each entry's Tokens to the client's count and
-	// moves its LastUsedAt forward (never back), creating counters as needed.
+	// AddClientUsage adds each entry's Tokens to the client's count and to
+	// its count for the UTC day of LastUsedAt, and moves its LastUsedAt
+	// forward (never back), creating counters as needed. An aggregator
+	// gives a batch that spans midnight one entry per day.
 	AddClientUsage(ctx context.Context, usage []ClientUsage) error
 	// ClientUsage returns a client's counters; ErrNotFound if it has none.
 	ClientUsage(ctx context.Context, clientID string) (*ClientUsage, error)
+	// DailyUsage returns the per-day counts matching f, ordered by client
+	// and day; days without tokens are absent.
+	DailyUsage(ctx context.Context, f UsageFilter) ([]DailyUsage, error)
 }

@@ -58,7 +58,18 @@ type Recorder struct {
 
 type usageShard struct {
 	mu      sync.Mutex
-	clients map[string]*gatehouse.ClientUsage
+	clients map[usageKey]*gatehouse.ClientUsage
+}
+
+// usageKey is what usage is counted under: a client and a UTC day, so that
+// a write spanning midnight credits each day with its own tokens.
+type usageKey struct {
+	clientID string
+	day      int64 // Unix seconds of midnight UTC
+}
+
+func keyOf(clientID string, t time.Time) usageKey {
+	return usageKey{clientID: clientID, day: gatehouse.UsageDay(t).Unix()}
 }
 
 // New returns a Recorder; start it with Run.
@@ -86,7 +97,7 @@ func New(cfg Config) *Recorder {
 	}
 	r := &Recorder{cfg: cfg, events: make(chan *gatehouse.AuditEvent, cfg.QueueSize), seed: maphash.MakeSeed(), flushed: make(chan struct{})}
 	for i := range r.usage {
-		r.usage[i].clients = map[string]*gatehouse.ClientUsage{}
+		r.usage[i].clients = map[usageKey]*gatehouse.ClientUsage{}
 	}
 	return r
 }
@@ -111,14 +122,16 @@ func (r *Recorder) Record(e *gatehouse.AuditEvent) {
 // Dropped returns how many events were dropped because the queue was full.
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
 
-// ClientUsed counts one successful token request of a client at now.
-func (r *Recorder) ClientUsed(clientID, env string, now time.Time) {
+// ClientUsed counts one successful token request of a client of an
+// account at now.
+func (r *Recorder) ClientUsed(clientID, env string, accountID int64, now time.Time) {
 	s := &r.usage[maphash.String(r.seed, clientID)%usageShards]
+	k := keyOf(clientID, now)
 	s.mu.Lock()
-	u := s.clients[clientID]
+	u := s.clients[k]
 	if u == nil {
-		u = &gatehouse.ClientUsage{ClientID: clientID, Environment: env}
-		s.clients[clientID] = u
+		u = &gatehouse.ClientUsage{ClientID: clientID, Environment: env, AccountID: accountID}
+		s.clients[k] = u
 	}
 	u.Tokens++
 	if now.After(u.LastUsedAt) {
@@ -220,7 +233,7 @@ func (r *Recorder) writeUsage() {
 			for _, u := range s.clients {
 				list = append(list, *u)
 			}
-			s.clients = map[string]*gatehouse.ClientUsage{}
+			s.clients = map[usageKey]*gatehouse.ClientUsage{}
 		}
 		s.mu.Unlock()
 	}
@@ -239,11 +252,12 @@ func (r *Recorder) writeUsage() {
 
 func (r *Recorder) addBack(u gatehouse.ClientUsage) {
 	s := &r.usage[maphash.String(r.seed, u.ClientID)%usageShards]
+	k := keyOf(u.ClientID, u.LastUsedAt)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur := s.clients[u.ClientID]
+	cur := s.clients[k]
 	if cur == nil {
-		s.clients[u.ClientID] = &u
+		s.clients[k] = &u
 		return
 	}
 	cur.Tokens += u.Tokens

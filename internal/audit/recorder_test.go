@@ -149,7 +149,7 @@ func TestRecorderCountsUsageInOneWrite(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 250 {
-				r.ClientUsed(fmt.Sprint("c", i%2), "sandbox", base.Add(time.Duration(w*250+i)*time.Millisecond))
+				r.ClientUsed(fmt.Sprint("c", i%2), "sandbox", 1, base.Add(time.Duration(w*250+i)*time.Millisecond))
 			}
 		}()
 	}
@@ -173,10 +173,10 @@ func TestRecorderKeepsUsageWhenTheStoreFails(t *testing.T) {
 	s := newStore(t)
 	r := New(Config{Store: s, UsageInterval: time.Hour})
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	r.ClientUsed("c1", "sandbox", now)
+	r.ClientUsed("c1", "sandbox", 1, now)
 	s.failUsage.Store(true)
 	r.writeUsage()
-	r.ClientUsed("c1", "sandbox", now.Add(time.Second))
+	r.ClientUsed("c1", "sandbox", 1, now.Add(time.Second))
 	s.failUsage.Store(false)
 	r.writeUsage()
 	u, err := s.ClientUsage(context.Background(), "c1")
@@ -208,5 +208,39 @@ func TestRecorderPrunesPastRetention(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Fatalf("%d events left, want the 2 younger than 90 days", len(got))
+	}
+}
+
+func TestRecorderCreditsEachDayWithItsOwnTokens(t *testing.T) {
+	s := newStore(t)
+	r := New(Config{Store: s, UsageInterval: time.Hour})
+	midnight := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for range 3 {
+		r.ClientUsed("c1", "sandbox", 7, midnight.Add(-time.Second))
+	}
+	for range 2 {
+		r.ClientUsed("c1", "sandbox", 7, midnight.Add(time.Second))
+	}
+	r.writeUsage()
+	if w := s.usageWrites.Load(); w != 1 {
+		t.Fatalf("one flush took %d usage writes, want 1", w)
+	}
+	days, err := s.DailyUsage(context.Background(), gatehouse.UsageFilter{AccountID: 7, Environment: "sandbox", Since: midnight.Add(-48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []gatehouse.DailyUsage{
+		{ClientID: "c1", Day: midnight.Add(-24 * time.Hour), Tokens: 3},
+		{ClientID: "c1", Day: midnight, Tokens: 2},
+	}
+	if fmt.Sprint(days) != fmt.Sprint(want) {
+		t.Fatalf("daily usage %v, want %v", days, want)
+	}
+	u, err := s.ClientUsage(context.Background(), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Tokens != 5 || !u.LastUsedAt.Equal(midnight.Add(time.Second)) {
+		t.Fatalf("total usage %+v, want 5 tokens last used a second after midnight", u)
 	}
 }

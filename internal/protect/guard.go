@@ -53,7 +53,7 @@ const DefaultBanDuration = 15 * time.Minute
 // Recorder takes audit events and usage counts (internal/audit.Recorder).
 type Recorder interface {
 	Record(e *gatehouse.AuditEvent)
-	ClientUsed(clientID, env string, now time.Time)
+	ClientUsed(clientID, env string, accountID int64, now time.Time)
 }
 
 // Config configures a Guard.
@@ -221,7 +221,7 @@ func (g *Guard) AuthFailed(ctx context.Context, req *tokens.Request, env *cache.
 			e.Environment = env.Name
 		}
 		if claimed != nil {
-			e.Actor, e.Object = "client:"+claimed.ID, "client:"+claimed.ID
+			e.Actor, e.Object, e.AccountID = "client:"+claimed.ID, "client:"+claimed.ID, claimed.AccountID
 			e.Detail = "credentials rejected (" + authMethod(req) + ")"
 		}
 		g.cfg.Audit.Record(e)
@@ -238,7 +238,7 @@ func (g *Guard) AllowlistDenied(_ context.Context, req *tokens.Request, env *cac
 	}
 	e := &gatehouse.AuditEvent{
 		Actor: "client:" + c.ID, SourceIP: ipString(req.RemoteIP.Unmap()), Action: gatehouse.ActionAllowlistDenied,
-		Object: "client:" + c.ID, Environment: c.Environment, Outcome: gatehouse.OutcomeDenied,
+		Object: "client:" + c.ID, Environment: c.Environment, AccountID: c.AccountID, Outcome: gatehouse.OutcomeDenied,
 		Detail: "source address is outside the client's IP allowlist",
 	}
 	g.cfg.Audit.Record(e)
@@ -248,7 +248,7 @@ func (g *Guard) AllowlistDenied(_ context.Context, req *tokens.Request, env *cac
 // usage.
 func (g *Guard) Done(_ context.Context, req *tokens.Request, env *cache.Environment, tok *tokens.Token, oerr *tokens.Error, elapsed time.Duration) {
 	if tok != nil && tok.Client != nil && g.cfg.Audit != nil {
-		g.cfg.Audit.ClientUsed(tok.Client.ID, tok.Environment, g.cfg.Now())
+		g.cfg.Audit.ClientUsed(tok.Client.ID, tok.Environment, tok.Client.AccountID, g.cfg.Now())
 	}
 	m := g.cfg.Metrics
 	if m == nil {

@@ -32,7 +32,7 @@ func (r *recorder) Record(e *gatehouse.AuditEvent) {
 	r.events = append(r.events, e)
 }
 
-func (r *recorder) ClientUsed(id, _ string, _ time.Time) {
+func (r *recorder) ClientUsed(id, _ string, _ int64, _ time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.used == nil {
@@ -251,5 +251,5 @@ func BenchmarkGuard(b *testing.B) {
 
 type nopRecorder struct{}
 
-func (*nopRecorder) Record(*gatehouse.AuditEvent)         {}
-func (*nopRecorder) ClientUsed(string, string, time.Time) {}
+func (*nopRecorder) Record(*gatehouse.AuditEvent)                {}
+func (*nopRecorder) ClientUsed(string, string, int64, time.Time) {}

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse"
 )
 
-const auditColumns = `id, at, actor, source_ip, action, object, environment, outcome, detail`
+const auditColumns = `id, at, actor, source_ip, action, object, environment, account_id, outcome, detail`
 
 // Limits on the text an audit event keeps, so that a caller cannot make the
 // log grow without bound through a long header or name.
@@ -36,9 +36,9 @@ func (s *Store) AppendAuditBatch(ctx context.Context, events []*gatehouse.AuditE
 	}
 	err := s.inTx(ctx, func(tx conn) error {
 		for _, e := range events {
-			err := tx.queryRow(ctx, `INSERT INTO audit_events (at, actor, source_ip, action, object, environment, outcome, detail)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				micros(e.Time), e.Actor, e.SourceIP, e.Action, e.Object, e.Environment, e.Outcome, e.Detail).Scan(&e.ID)
+			err := tx.queryRow(ctx, `INSERT INTO audit_events (at, actor, source_ip, action, object, environment, account_id, outcome, detail)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				micros(e.Time), e.Actor, e.SourceIP, e.Action, e.Object, e.Environment, e.AccountID, e.Outcome, e.Detail).Scan(&e.ID)
 			if err != nil {
 				return dbError(err, "", "")
 			}
@@ -92,11 +92,14 @@ func (s *Store) AuditEvents(ctx context.Context, f gatehouse.AuditFilter) ([]*ga
 		args = append(args, v)
 	}
 	for _, c := range []struct{ col, v string }{
-		{"actor", f.Actor}, {"action", f.Action}, {"object", f.Object}, {"environment", f.Environment},
+		{"actor", f.Actor}, {"action", f.Action}, {"object", f.Object}, {"environment", f.Environment}, {"outcome", f.Outcome},
 	} {
 		if c.v != "" {
 			add(c.col+" = ?", c.v)
 		}
+	}
+	if f.AccountID != 0 {
+		add("account_id = ?", f.AccountID)
 	}
 	if !f.Since.IsZero() {
 		add("at >= ?", micros(f.Since))
@@ -129,7 +132,7 @@ func (s *Store) AuditEvents(ctx context.Context, f gatehouse.AuditFilter) ([]*ga
 	for rows.Next() {
 		var e gatehouse.AuditEvent
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.SourceIP, &e.Action, &e.Object, &e.Environment, &e.Outcome, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.SourceIP, &e.Action, &e.Object, &e.Environment, &e.AccountID, &e.Outcome, &e.Detail); err != nil {
 			return nil, fmt.Errorf("list audit events: %w", dbError(err, "", ""))
 		}
 		e.Time = fromMicros(at)
@@ -177,6 +180,14 @@ func (s *Store) AddClientUsage(ctx context.Context, usage []gatehouse.ClientUsag
 			if err != nil {
 				return dbError(err, "", "")
 			}
+			_, err = tx.exec(ctx, `INSERT INTO client_usage_daily (account_id, environment, client_id, day, token_count)
+				VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (account_id, environment, client_id, day) DO UPDATE SET
+					token_count = client_usage_daily.token_count + excluded.token_count`,
+				u.AccountID, u.Environment, u.ClientID, usageDay(s.stamp(u.LastUsedAt)), u.Tokens)
+			if err != nil {
+				return dbError(err, "", "")
+			}
 		}
 		return nil
 	})
@@ -197,4 +208,43 @@ func (s *Store) ClientUsage(ctx context.Context, clientID string) (*gatehouse.Cl
 	}
 	u.LastUsedAt = fromMicros(last)
 	return &u, nil
+}
+
+// usageDay numbers the UTC day of t: days since 1970-01-01.
+func usageDay(t time.Time) int64 { return gatehouse.UsageDay(t).Unix() / 86400 }
+
+// DailyUsage returns the per-day counts of an account's clients in one
+// environment, ordered by client and day. The primary key (account,
+// environment, client, day) serves the query.
+func (s *Store) DailyUsage(ctx context.Context, f gatehouse.UsageFilter) ([]gatehouse.DailyUsage, error) {
+	if f.AccountID <= 0 || f.Environment == "" {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "daily usage needs an account and an environment")
+	}
+	query := `SELECT client_id, day, token_count FROM client_usage_daily
+		WHERE account_id = ? AND environment = ? AND day >= ?`
+	args := []any{f.AccountID, f.Environment, usageDay(f.Since)}
+	if f.ClientID != "" {
+		query += ` AND client_id = ?`
+		args = append(args, f.ClientID)
+	}
+	query += ` ORDER BY client_id, day`
+	rows, err := s.pool().query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list daily usage: %w", dbError(err, "", ""))
+	}
+	defer rows.Close()
+	var list []gatehouse.DailyUsage
+	for rows.Next() {
+		var u gatehouse.DailyUsage
+		var day int64
+		if err := rows.Scan(&u.ClientID, &day, &u.Tokens); err != nil {
+			return nil, fmt.Errorf("list daily usage: %w", dbError(err, "", ""))
+		}
+		u.Day = time.Unix(day*86400, 0).UTC()
+		list = append(list, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list daily usage: %w", dbError(err, "", ""))
+	}
+	return list, nil
 }

@@ -34,6 +34,8 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.Store) {
 		{"ClientKeys", testClientKeys},
 		{"Audit", testAudit},
 		{"Usage", testUsage},
+		{"DailyUsage", testDailyUsage},
+		{"AuditByAccount", testAuditByAccount},
 		{"Users", testUsers},
 		{"ChangeFeed", testChangeFeed},
 		{"Concurrency", testConcurrency},
