@@ -61,7 +61,7 @@ func encodeOrdered(v url.Values, keys ...string) string {
 }
 
 // shellQuote quotes s for a POSIX shell: in single quotes, each single
-// quote written as '\''.
+// quote written as '\”.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
