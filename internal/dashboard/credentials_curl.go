@@ -60,8 +60,8 @@ func encodeOrdered(v url.Values, keys ...string) string {
 	return strings.Join(parts, "&")
 }
 
-// shellQuote quotes s for a POSIX shell: in single quotes, each single
-// quote written as '\”.
+// shellQuote quotes s for a POSIX shell: in single quotes, with each single
+// quote inside closed, escaped and reopened.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
