@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -142,8 +141,6 @@ func eventually(t *testing.T, within time.Duration, f func() error) {
 }
 
 var errNotYet = errors.New("not yet")
-
-func dataDirOf(s *server) string { return filepath.Dir(s.main.AdminKeyFile()) }
 
 // testClock is a clock a test moves by hand.
 type testClock struct {

@@ -52,7 +52,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !ok || strings.ContainsAny(scheme, "/@?") {
 		scheme = ""
 	}
-	return nil, fmt.Errorf("unsupported database URL scheme %q: use sqlite://PATH or postgres://...", scheme)
+	return nil, fmt.Errorf("unsupported database URL scheme %q: use sqlite://PATH or postgres://USER@HOST/DB", scheme)
 }
 
 func openSQLite(ctx context.Context, dsn string) (*Store, error) {

@@ -316,7 +316,6 @@ func TestRevocation(t *testing.T) {
 
 func TestAuthenticateBearerAcceptsAPIKeysAndTokens(t *testing.T) {
 	f := newFixture(t)
-	key := gatehouse.FormatAPIKey("sandbox", f.sandbox.ID, "sandbox-secret")
 	// The fixture's secret is not base62-sized, so build a real one.
 	secret, _ := gatehouse.NewSecret(rand.Reader)
 	c, _ := f.store.Client(context.Background(), f.sandbox.ID)
@@ -325,7 +324,7 @@ func TestAuthenticateBearerAcceptsAPIKeysAndTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.dir.Refresh(context.Background())
-	key = gatehouse.FormatAPIKey("sandbox", f.sandbox.ID, secret)
+	key := gatehouse.FormatAPIKey("sandbox", f.sandbox.ID, secret)
 	p, err := f.issuer.AuthenticateBearer("sandbox", key)
 	if err != nil || p.ClientID != f.sandbox.ID || !p.HasScope("ledger:write") {
 		t.Fatalf("API key principal = %+v, %v", p, err)
