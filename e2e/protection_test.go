@@ -441,7 +441,7 @@ func TestNoSecretInLogsOrAudit(t *testing.T) {
 		}
 	}
 	// Near misses and a secret sent where the client id belongs.
-	nearMiss := c.ClientSecret[:len(c.ClientSecret)-1] + "x"
+	nearMiss := nearMissOf(c.ClientSecret)
 	secrets = append(secrets, nearMiss)
 	requestToken(t, s, "sandbox", c.ClientID, nearMiss, "192.0.2.50")
 	requestToken(t, s, "sandbox", c.ClientSecret, c.ClientSecret, "192.0.2.51")
@@ -485,6 +485,26 @@ func TestNoSecretInLogsOrAudit(t *testing.T) {
 		}
 		if strings.Contains(string(export), secret) {
 			t.Errorf("an audit record holds a secret or token (%s…)", secret[:6])
+		}
+	}
+}
+
+// nearMissOf returns secret with its last character changed, so it is
+// always a wrong secret (appending a fixed "x" was the secret itself for
+// the one in 62 secrets that end in "x").
+func nearMissOf(secret string) string {
+	last := "x"
+	if strings.HasSuffix(secret, "x") {
+		last = "y"
+	}
+	return secret[:len(secret)-1] + last
+}
+
+func TestNearMissOfDiffersFromTheSecretInItsLastCharacter(t *testing.T) {
+	for _, secret := range []string{"abcdefgh", "abcdefgx", "abcdefgy"} {
+		got := nearMissOf(secret)
+		if got == secret || got[:len(got)-1] != secret[:len(secret)-1] {
+			t.Errorf("nearMissOf(%q) = %q, want only the last character changed", secret, got)
 		}
 	}
 }
