@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
 	"github.com/gatehouse-dev/gatehouse/internal/keyrotation"
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
+	"github.com/gatehouse-dev/gatehouse/internal/revfeed"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
 )
@@ -38,6 +39,7 @@ type Main struct {
 	masterKey *masterkey.Keyring
 	issuer    *tokens.Issuer
 	rotator   *keyrotation.Rotator // signing-key rotation (keyrotation.go)
+	feed      *revfeed.Hub         // the revocation feed's state
 	listener  net.Listener
 	http      *http.Server
 	publicURL string
@@ -139,6 +141,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Audit:        store,
 		Bans:         m.protection.bans,
 	})
+	m.feed = revfeed.New(revfeed.Config{Source: m.dir, Now: m.Now})
 	dialects, err := m.Config.Dialects.dialects()
 	if err != nil {
 		return err
@@ -147,6 +150,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Handler: httpapi.New(httpapi.Config{
 			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger, Dialects: dialects,
 			Proxies: m.protection.proxies, Metrics: m.protection.metrics,
+			RevocationFeed: httpapi.RevocationFeed{Hub: m.feed},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -190,6 +194,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); m.dir.Watch(bg, m.Config.CachePoll) }()
 	go func() { defer m.wg.Done(); m.housekeeping(bg) }()
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); m.feed.Run(bg) }()
+	m.http.RegisterOnShutdown(m.feed.Close) // feed streams end, so Shutdown need not wait for them
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); m.rotateSigningKeys(bg) }()
 	m.protection.start(bg)

@@ -22,11 +22,11 @@ func (d *Directory) ClientRevoked(id string) bool { return d.credentials.Load().
 func (d *Directory) SecretRevoked(id int64) bool { return d.credentials.Load().secrets[id] }
 
 // loadCredentialRevocations reads the unexpired records of revoked clients
-// and secrets.
-func (d *Directory) loadCredentialRevocations(ctx context.Context) error {
+// and secrets, makes them the current sets and returns them.
+func (d *Directory) loadCredentialRevocations(ctx context.Context) ([]*gatehouse.RevokedCredential, error) {
 	list, err := d.store.RevokedCredentials(ctx, d.now())
 	if err != nil {
-		return fmt.Errorf("load revoked credentials: %w", err)
+		return nil, fmt.Errorf("load revoked credentials: %w", err)
 	}
 	next := &revokedCredentials{clients: map[string]bool{}, secrets: map[int64]bool{}}
 	for _, r := range list {
@@ -40,5 +40,5 @@ func (d *Directory) loadCredentialRevocations(ctx context.Context) error {
 		}
 	}
 	d.credentials.Store(next)
-	return nil
+	return list, nil
 }

@@ -32,9 +32,17 @@ type Directory struct {
 	// credentials are the revoked clients and secrets (credentials.go).
 	credentials atomic.Pointer[revokedCredentials]
 
+	// records are the unexpired revocation records, for the revocation
+	// feed (revocations.go).
+	records atomic.Pointer[RevocationRecords]
+
 	mu       sync.Mutex // serialises syncs
 	lastID   int64
 	lastSync atomic.Int64 // unix nanoseconds of the last successful sync
+	// position is lastID, readable without mu; changed is closed (and
+	// replaced) after every sync that applied changes.
+	position atomic.Int64
+	changed  atomic.Pointer[chan struct{}]
 }
 
 // Config configures a Directory.
@@ -58,6 +66,9 @@ func New(cfg Config) *Directory {
 	none := map[string]time.Time{}
 	d.revoked.Store(&none)
 	d.credentials.Store(&revokedCredentials{})
+	d.records.Store(&RevocationRecords{})
+	ch := make(chan struct{})
+	d.changed.Store(&ch)
 	return d
 }
 
@@ -135,6 +146,7 @@ func (d *Directory) Load(ctx context.Context) error {
 	d.envs.Store(&envs)
 	d.lastID = last
 	d.lastSync.Store(d.now().UnixNano())
+	d.advance()
 	return nil
 }
 
@@ -167,8 +179,13 @@ func (d *Directory) loadRevocations(ctx context.Context) error {
 	for _, t := range list {
 		m[t.ID] = t.ExpiresAt
 	}
+	creds, err := d.loadCredentialRevocations(ctx)
+	if err != nil {
+		return err
+	}
 	d.revoked.Store(&m)
-	return d.loadCredentialRevocations(ctx)
+	d.records.Store(&RevocationRecords{Tokens: list, Credentials: creds})
+	return nil
 }
 
 // Refresh applies every change in the feed since the last sync. The admin
@@ -246,6 +263,7 @@ func (d *Directory) apply(ctx context.Context, changes []gatehouse.Change) error
 	}
 	if n := len(changes); n > 0 {
 		d.lastID = changes[n-1].ID
+		d.advance()
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ type metadata struct {
 	ScopesSupported                  []string `json:"scopes_supported,omitempty"`
 	TLSClientCertificateBoundTokens  bool     `json:"tls_client_certificate_bound_access_tokens"`
 	ClaimsSupported                  []string `json:"claims_supported"`
+	// RevocationFeed is Gatehouse's own stream of revocations
+	// (docs/revocation-feed.md); absent when the server does not serve it.
+	RevocationFeed string `json:"gatehouse_revocation_feed_endpoint,omitempty"`
 }
 
 // discovery serves the metadata of an environment.
@@ -66,6 +69,9 @@ func (s *server) discovery(w http.ResponseWriter, r *http.Request) {
 		IDTokenSigningAlgValuesSupported: algs,
 		AccessTokenSigningAlgValues:      algs,
 		ClaimsSupported:                  []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "account_id"},
+	}
+	if s.feed.Hub != nil {
+		md.RevocationFeed = iss + revocationFeedPath
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")

@@ -25,6 +25,9 @@ type Config struct {
 	Proxies Proxies
 	// Metrics serves /metrics; nil leaves it out.
 	Metrics http.Handler
+	// RevocationFeed serves {issuer}/revocation-feed; a nil Hub leaves it
+	// out.
+	RevocationFeed RevocationFeed
 }
 
 // prefixes are the roots every per-environment path is served under: the
@@ -33,7 +36,7 @@ var prefixes = []string{"", "/auth"}
 
 // New returns the handler of every public route.
 func New(cfg Config) http.Handler {
-	s := &server{issuer: cfg.Issuer, ping: cfg.Ping, logger: cfg.Logger, dialects: cfg.Dialects}
+	s := &server{issuer: cfg.Issuer, ping: cfg.Ping, logger: cfg.Logger, dialects: cfg.Dialects, feed: cfg.RevocationFeed}
 	mux := http.NewServeMux()
 	for _, p := range prefixes {
 		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/token", s.token)
@@ -42,6 +45,9 @@ func New(cfg Config) http.Handler {
 		mux.HandleFunc(p+"/realms/{env}/protocol/openid-connect/certs", s.jwks)
 		mux.HandleFunc(p+"/realms/{env}/.well-known/openid-configuration", s.discovery)
 		mux.HandleFunc("/.well-known/oauth-authorization-server"+p+"/realms/{env}", s.discovery)
+		if cfg.RevocationFeed.Hub != nil {
+			mux.HandleFunc(p+"/realms/{env}"+revocationFeedPath, s.revocationFeed)
+		}
 	}
 	if d := cfg.Dialects.Lengow; d.Enabled {
 		mux.HandleFunc(d.Path, s.lengow)
@@ -65,6 +71,7 @@ type server struct {
 	dialects Dialects
 	ping     func(ctx context.Context) error
 	logger   *slog.Logger
+	feed     RevocationFeed
 }
 
 // remoteIP is the address of the client: the peer, or the client a trusted

@@ -88,3 +88,13 @@ func (ks *KeySet) Algorithms() []string {
 	}
 	return out
 }
+
+// States returns the state (next, active or retired) of every published
+// key, by key id.
+func (ks *KeySet) States() map[string]string {
+	out := make(map[string]string, len(ks.byID))
+	for id, k := range ks.byID {
+		out[id] = k.State
+	}
+	return out
+}
