@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -110,7 +111,7 @@ func TestVerifyMiddlewareAnswersAsRFC6750(t *testing.T) {
 	writeOnly := ledgerToken(t, s.tokenURL("sandbox"), acme, "ledger:write")
 	// A second server on the same database and keys, under another public
 	// URL: its tokens verify with the same keys but name another issuer.
-	other := startServer(t, app.Config{DataDir: dataDirOf(s), PublicURL: "http://other.example.test"})
+	other := startServer(t, app.Config{DataDir: filepath.Dir(s.main.AdminKeyFile()), PublicURL: "http://other.example.test"})
 	foreign := ledgerToken(t, other.URL+"/realms/sandbox/protocol/openid-connect/token", acme, "ledger:read")
 
 	h, p, sig := splitJWT(t, good)
