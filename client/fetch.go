@@ -144,7 +144,7 @@ func (c *Config) parseAnswer(body []byte) (fetched, error) {
 		return fetched{}, fmt.Errorf("gatehouse client: token answer: %w", err)
 	}
 	t := &oauth2.Token{AccessToken: tok, TokenType: a.TokenType}
-	if t.TokenType == "" && c.Dialect != Lengow {
+	if strings.EqualFold(t.TokenType, "bearer") || (t.TokenType == "" && c.Dialect != Lengow) {
 		t.TokenType = "Bearer"
 	}
 	return fetched{token: t.WithExtra(extra), lifetime: lifetime}, nil
