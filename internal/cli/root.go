@@ -52,6 +52,7 @@ func NewRootCommand() *cobra.Command {
 		newBenchCommand(),
 		newBansCommand(),
 		newAuditCommand(),
+		newGatewayCommand(),
 	)
 	return root
 }
