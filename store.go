@@ -107,6 +107,9 @@ type Store interface {
 	RevocationStore
 	CredentialRevocationStore
 	UserStore
+	SessionStore
+	SecondFactorStore
+	SignInFailureStore
 	ReusableTokenStore
 	AssertionStore
 	AuditStore
