@@ -36,6 +36,8 @@ type Config struct {
 	Protection ProtectionConfig `yaml:"protection"`
 	// SigningKeys configures signing-key rotation (keyrotation.go).
 	SigningKeys SigningKeysConfig `yaml:"signing_keys"`
+	// Dashboard configures the web dashboard under /ui/ (dashboard.go).
+	Dashboard DashboardConfig `yaml:"dashboard"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -68,6 +70,7 @@ func (c *Config) Defaults() {
 	}
 	c.Protection.defaults()
 	c.SigningKeys.defaults()
+	c.Dashboard.defaults()
 }
 
 // Validate checks the configuration after Defaults.
@@ -88,6 +91,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.SigningKeys.validate(); err != nil {
+		return err
+	}
+	if err := c.Dashboard.validate(); err != nil {
 		return err
 	}
 	switch c.LogFormat {

@@ -142,6 +142,12 @@ func (m *Main) Open(ctx context.Context) error {
 		Bans:         m.protection.bans,
 	})
 	m.feed = revfeed.New(revfeed.Config{Source: m.dir, Now: m.Now})
+	var ui http.Handler // nil when the dashboard is off
+	if d, err := m.openDashboard(); err != nil {
+		return err
+	} else if d != nil {
+		ui = d
+	}
 	dialects, err := m.Config.Dialects.dialects()
 	if err != nil {
 		return err
@@ -149,7 +155,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.http = &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger, Dialects: dialects,
-			Proxies: m.protection.proxies, Metrics: m.protection.metrics,
+			Proxies: m.protection.proxies, Metrics: m.protection.metrics, Dashboard: ui,
 			RevocationFeed: httpapi.RevocationFeed{Hub: m.feed},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -255,6 +261,7 @@ func (m *Main) housekeeping(ctx context.Context) {
 		if err := m.store.DeleteExpiredAssertions(ctx, now); err != nil {
 			m.Logger.Warn("prune used client assertions", "err", err)
 		}
+		m.pruneDashboard(ctx, now)
 	}
 }
 

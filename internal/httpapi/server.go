@@ -28,6 +28,8 @@ type Config struct {
 	// RevocationFeed serves {issuer}/revocation-feed; a nil Hub leaves it
 	// out.
 	RevocationFeed RevocationFeed
+	// Dashboard serves /ui/; nil leaves it out.
+	Dashboard http.Handler
 }
 
 // prefixes are the roots every per-environment path is served under: the
@@ -62,6 +64,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.Dashboard != nil {
+		mux.Handle("/ui/", cfg.Dashboard)
 	}
 	return withClientIP(cfg.Proxies, mux)
 }
