@@ -66,7 +66,7 @@ type tokenServer struct {
 	last     *http.Request // the last request, with its form parsed
 }
 
-func newTokenServer(t *testing.T, lifetime int) *tokenServer {
+func newTokenServer(t testing.TB, lifetime int) *tokenServer {
 	t.Helper()
 	s := &tokenServer{lifetime: lifetime}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -171,11 +171,14 @@ func (f *fetches) backoffs() []time.Duration {
 }
 
 // newSource is a Standard source against srv with the test clock.
-func newSource(t *testing.T, srv *tokenServer, clk *clock, f *fetches, edit func(*client.Config)) *client.TokenSource {
+func newSource(t testing.TB, srv *tokenServer, clk *clock, f *fetches, edit func(*client.Config)) *client.TokenSource {
 	t.Helper()
 	cfg := client.Config{
 		TokenURL: srv.URL + "/token", ClientID: "id", ClientSecret: "secret",
-		Now: clk.Now, Rand: constRand(0),
+		Rand: constRand(0),
+	}
+	if clk != nil {
+		cfg.Now = clk.Now
 	}
 	if f != nil {
 		cfg.Hooks = f.hooks()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -29,14 +30,22 @@ import (
 type TokenSource struct {
 	cfg Config
 
-	mu        sync.Mutex
-	tok       *oauth2.Token // nil when none or invalidated
-	refreshAt time.Time     // when a background refresh starts
-	staleAt   time.Time     // when tok stops being handed out
-	call      *call         // the request in flight, if any
-	failures  int           // consecutive failed requests
-	retryAt   time.Time     // no request before this
-	lastErr   error         // the last failure, while failures > 0
+	// cur is the cached token, read without a lock on the hot path and
+	// replaced (under mu) when a token arrives or is invalidated.
+	cur atomic.Pointer[cached]
+
+	mu       sync.Mutex
+	call     *call     // the request in flight, if any
+	failures int       // consecutive failed requests
+	retryAt  time.Time // no request before this
+	lastErr  error     // the last failure, while failures > 0
+}
+
+// cached is a token with the times that govern it.
+type cached struct {
+	tok       *oauth2.Token
+	refreshAt time.Time // when a background refresh starts
+	staleAt   time.Time // when tok stops being handed out
 }
 
 // call is one token request that callers may wait for.
@@ -70,15 +79,17 @@ func (s *TokenSource) Token() (*oauth2.Token, error) {
 // done (the request itself goes on for the other callers). The returned
 // token is shared: callers must not modify it.
 func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	s.mu.Lock()
 	now := s.cfg.Now()
-	if s.tok != nil && now.Before(s.staleAt) {
-		tok := s.tok
-		if !now.Before(s.refreshAt) && s.call == nil && !now.Before(s.retryAt) {
+	if cur := s.cur.Load(); cur != nil && now.Before(cur.refreshAt) && now.Before(cur.staleAt) {
+		return cur.tok, nil // the hot path: no lock, no allocation
+	}
+	s.mu.Lock()
+	if cur := s.cur.Load(); cur != nil && now.Before(cur.staleAt) {
+		if s.call == nil && !now.Before(s.retryAt) {
 			s.start(true)
 		}
 		s.mu.Unlock()
-		return tok, nil
+		return cur.tok, nil
 	}
 	c := s.call
 	if c == nil {
@@ -107,8 +118,8 @@ func (s *TokenSource) Invalidate(tok *oauth2.Token) {
 		return
 	}
 	s.mu.Lock()
-	if s.tok != nil && s.tok.AccessToken == tok.AccessToken {
-		s.tok = nil
+	if cur := s.cur.Load(); cur != nil && cur.tok.AccessToken == tok.AccessToken {
+		s.cur.Store(nil)
 	}
 	s.mu.Unlock()
 }
@@ -146,7 +157,7 @@ func (s *TokenSource) run(c *call, f Fetch) {
 	} else {
 		s.failures, s.retryAt, s.lastErr = 0, time.Time{}, nil
 		s.keep(got, sent)
-		c.tok = s.tok
+		c.tok = got.token
 	}
 	s.mu.Unlock()
 	close(c.done)
@@ -175,9 +186,11 @@ func (s *TokenSource) keep(got fetched, sent time.Time) {
 		margin = min(DefaultExpiryMargin, got.lifetime/10)
 	}
 	margin = min(margin, got.lifetime/2)
-	s.tok = got.token
-	s.staleAt = expiry.Add(-margin)
-	s.refreshAt = sent.Add(time.Duration(float64(got.lifetime) * s.cfg.RefreshAt))
+	s.cur.Store(&cached{
+		tok:       got.token,
+		staleAt:   expiry.Add(-margin),
+		refreshAt: sent.Add(time.Duration(float64(got.lifetime) * s.cfg.RefreshAt)),
+	})
 }
 
 // backoff is the wait after the n-th consecutive failure: MinBackoff
