@@ -139,7 +139,8 @@ type Config struct {
 	// and a tenth of the token's lifetime when zero.
 	ExpiryMargin time.Duration
 	// DefaultLifetime is the lifetime assumed when an answer has no
-	// expires_in (Lengow answers never do); one hour when zero.
+	// positive expires_in (Lengow answers never have one); one hour when
+	// zero.
 	DefaultLifetime time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed token request:
 	// MinBackoff after the first failure, doubling with each further one up

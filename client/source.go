@@ -16,8 +16,8 @@ import (
 // that caches its token. It is safe for concurrent use, and one should be
 // shared by everything that calls APIs with the same credentials.
 //
-// A call returns the cached token while it is valid, without a request and
-// without allocating. Once RefreshAt of the token's lifetime has passed, the
+// A call returns the cached token while it is valid, without a request, a
+// lock or an allocation. Once RefreshAt of the token's lifetime has passed, the
 // first call starts a refresh in the background and every call keeps
 // getting the cached token until the new one arrives. Only when there is no
 // valid token (at the start, after expiry or after Invalidate) do callers
