@@ -109,6 +109,16 @@ func (s *tokenServer) failing(rep *reply) {
 	s.mu.Unlock()
 }
 
+// holdRequests makes every request wait until the returned channel is
+// closed.
+func (s *tokenServer) holdRequests() chan struct{} {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.hold = ch
+	s.mu.Unlock()
+	return ch
+}
+
 func (s *tokenServer) enqueue(reps ...reply) {
 	s.mu.Lock()
 	s.queue = append(s.queue, reps...)

@@ -18,7 +18,7 @@ func TestConcurrentCallersOfACachedTokenSendOneRequest(t *testing.T) {
 
 	// 100 goroutines ask at once while the first request is held open:
 	// they all wait for that one request.
-	srv.hold = make(chan struct{})
+	hold := srv.holdRequests()
 	var wg sync.WaitGroup
 	got := make([]string, 100)
 	errs := make([]error, 100)
@@ -37,7 +37,7 @@ func TestConcurrentCallersOfACachedTokenSendOneRequest(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(20 * time.Millisecond) // let the others pile up behind the request
-	close(srv.hold)
+	close(hold)
 	wg.Wait()
 	for i := range got {
 		if errs[i] != nil || got[i] != "tok-1" {
@@ -98,7 +98,7 @@ func TestRefreshRunsInTheBackgroundBeforeExpiry(t *testing.T) {
 
 	// At 80 % a refresh starts; the server holds it, and callers still get
 	// the current token at once.
-	srv.hold = make(chan struct{})
+	hold := srv.holdRequests()
 	clk.Add(time.Second)
 	for range 50 {
 		if tok := mustToken(t, src); tok != "tok-1" {
@@ -108,7 +108,7 @@ func TestRefreshRunsInTheBackgroundBeforeExpiry(t *testing.T) {
 	for srv.requests.Load() != 2 {
 		time.Sleep(time.Millisecond)
 	}
-	close(srv.hold)
+	close(hold)
 	f.settle(t)
 	if tok := mustToken(t, src); tok != "tok-2" {
 		t.Fatalf("after the refresh: %s, want tok-2", tok)
@@ -288,7 +288,7 @@ func TestAFailingRefreshKeepsServingTheValidToken(t *testing.T) {
 
 func TestWaitingStopsWithTheCallersContext(t *testing.T) {
 	srv := newTokenServer(t, 100)
-	srv.hold = make(chan struct{})
+	hold := srv.holdRequests()
 	var f fetches
 	src := newSource(t, srv, newClock(), &f, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -305,7 +305,7 @@ func TestWaitingStopsWithTheCallersContext(t *testing.T) {
 		t.Fatalf("%v, want context.Canceled", err)
 	}
 	// The request goes on, and its token serves the next caller.
-	close(srv.hold)
+	close(hold)
 	f.settle(t)
 	if tok := mustToken(t, src); tok != "tok-1" || srv.requests.Load() != 1 {
 		t.Fatalf("%s after %d requests", tok, srv.requests.Load())
