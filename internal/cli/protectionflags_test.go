@@ -28,6 +28,7 @@ func resolveServe(t *testing.T, yaml string, args ...string) (app.Config, error)
 	cmd := &cobra.Command{Use: "serve"}
 	f.register(cmd.Flags())
 	registerProtectionFlags(cmd.Flags(), &f.cfg.Protection)
+	registerDashboardFlags(cmd.Flags(), &f.cfg.Dashboard)
 	if err := cmd.Flags().Parse(args); err != nil {
 		t.Fatal(err)
 	}

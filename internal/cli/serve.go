@@ -25,7 +25,7 @@ type serverFlags struct {
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.configFile, "config", "", "YAML config file (keys: addr, public_url, data_dir, database, redis, log_format, log_level, cache_poll, cache_max_staleness, signing_keys, shutdown_timeout)")
+	fs.StringVar(&f.configFile, "config", "", "YAML config file (keys: addr, public_url, data_dir, database, redis, log_format, log_level, cache_poll, cache_max_staleness, signing_keys, protection, dashboard, shutdown_timeout)")
 	fs.StringVar(&f.cfg.Addr, "addr", "", "listen address (default 127.0.0.1:8080)")
 	fs.StringVar(&f.cfg.PublicURL, "public-url", "", "public base URL; issuers are {public-url}/realms/{env} (default http://{addr})")
 	fs.StringVar(&f.cfg.DataDir, "data-dir", "", "data directory: SQLite database, admin.key (default ./gatehouse-data)")
@@ -63,6 +63,7 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
 	set("log-format", &cfg.LogFormat, f.cfg.LogFormat)
 	set("log-level", &cfg.LogLevel, f.cfg.LogLevel)
 	resolveProtectionFlags(fs, &cfg.Protection, f.cfg.Protection)
+	resolveDashboardFlags(fs, &cfg.Dashboard, f.cfg.Dashboard)
 	cfg.AdminPassword = os.Getenv("GATEHOUSE_ADMIN_PASSWORD")
 	if v := os.Getenv("GATEHOUSE_MASTER_KEY"); v != "" {
 		cfg.MasterKey = v
@@ -116,6 +117,7 @@ the YAML file named by --config.`,
 	}
 	f.register(cmd.Flags())
 	registerProtectionFlags(cmd.Flags(), &f.cfg.Protection)
+	registerDashboardFlags(cmd.Flags(), &f.cfg.Dashboard)
 	return cmd
 }
 
