@@ -124,8 +124,10 @@ type Config struct {
 	Scopes   []string
 	Audience string
 
-	// HTTPClient sends the token requests; a client with FetchTimeout when
-	// nil. It is never taken from a context.
+	// HTTPClient sends the token requests; when nil, a client with
+	// FetchTimeout that follows no redirect (a redirected token request
+	// fails with its 3xx status rather than carry the credentials
+	// elsewhere). It is never taken from a context.
 	HTTPClient *http.Client
 	// FetchTimeout bounds each token request; 30 s when zero.
 	FetchTimeout time.Duration
@@ -255,7 +257,12 @@ func (c Config) withDefaults() (Config, error) {
 		c.AssertionAudience = c.TokenURL
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.FetchTimeout}
+		c.HTTPClient = &http.Client{
+			Timeout: c.FetchTimeout,
+			// A redirect would resend the form, credentials and all, to
+			// wherever it points: a token endpoint has no reason to redirect.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -210,3 +210,21 @@ func TestConfigIsChecked(t *testing.T) {
 		t.Fatalf("a minimal config: %v", err)
 	}
 }
+
+func TestTheDefaultHTTPClientFollowsNoRedirect(t *testing.T) {
+	elsewhere := newTokenServer(t, 300)
+	srv := newTokenServer(t, 300)
+	srv.failing(&reply{status: http.StatusTemporaryRedirect, header: map[string]string{"Location": elsewhere.URL + "/steal"}})
+	src, err := client.New(client.Config{TokenURL: srv.URL, ClientID: "id", ClientSecret: "s", AuthMethod: client.ClientSecretPost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Token()
+	var re *client.RetrieveError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusTemporaryRedirect {
+		t.Fatalf("%v, want the 307 as a RetrieveError", err)
+	}
+	if n := elsewhere.requests.Load(); n != 0 {
+		t.Fatalf("the credentials followed the redirect (%d requests)", n)
+	}
+}
