@@ -169,3 +169,35 @@ func ExampleRetrieveError() {
 	// Output:
 	// 401 invalid_client
 }
+
+// Hooks report token requests to metrics or logs; they never see a secret
+// or a token.
+func ExampleHooks() {
+	gatehouse, _ := exampleServer()
+	defer gatehouse.Close()
+
+	events := make(chan string, 4)
+	src, _ := client.New(client.Config{
+		TokenURL:     client.EnvironmentTokenURL(gatehouse.URL, "sandbox"),
+		ClientID:     "my-client",
+		ClientSecret: "my-secret",
+		Hooks: client.Hooks{
+			FetchStart: func(f client.Fetch) {
+				events <- fmt.Sprintf("token request: dialect=%s attempt=%d background=%v", f.Dialect, f.Attempt, f.Background)
+			},
+			FetchSuccess: func(_ client.Fetch, _, lifetime time.Duration) {
+				events <- fmt.Sprintf("token received: lifetime=%s", lifetime)
+			},
+			FetchFailure: func(_ client.Fetch, _ time.Duration, err error) {
+				events <- fmt.Sprintf("token request failed: %v", err)
+			},
+		},
+	})
+	src.Token()
+	src.Token() // cached: no request, no hook
+	fmt.Println(<-events)
+	fmt.Println(<-events)
+	// Output:
+	// token request: dialect=standard attempt=1 background=false
+	// token received: lifetime=5m0s
+}
