@@ -162,6 +162,18 @@ func TestRefusalsCarryTheErrorCode(t *testing.T) {
 			if strings.Contains(err.Error(), "not-in-errors") {
 				t.Fatal("the secret is in the error")
 			}
+			if want := tc.rep.status == 429 || tc.rep.status >= 500; re.Temporary() != want {
+				t.Fatalf("Temporary() = %v for %d", re.Temporary(), tc.rep.status)
+			}
+			// The next call, inside the backoff, sends nothing and says why.
+			_, err = src.Token()
+			var be *client.BackoffError
+			if !errors.As(err, &be) || !errors.As(err, &re) || re.StatusCode != tc.rep.status || !strings.Contains(err.Error(), "next token request at") {
+				t.Fatalf("inside the backoff: %v", err)
+			}
+			if n := srv.requests.Load(); n != 1 {
+				t.Fatalf("%d requests, want 1", n)
+			}
 		})
 	}
 }
