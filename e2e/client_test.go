@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/client"
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
+	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
 	"github.com/gatehouse-dev/gatehouse/internal/app"
 )
 
@@ -80,13 +82,19 @@ func (f *inFlight) settle(t *testing.T) {
 }
 
 // TestClientOneTokenRequestPerLifetime has 100 goroutines use one
-// client.TokenSource against the real server for more than three token
-// lifetimes (on the client's clock, moved by the test in 5 s steps): the
-// server sees one token request at the start and one refresh per token
-// lifetime after, at 80 % of it, and no caller ever gets an expired token.
+// client.TokenSource against the real server for more than four token
+// lifetimes (a 60 s lifetime set on the client; the client's clock moved by
+// the test in 1 s steps): the server sees one token request at the start
+// and one refresh per token lifetime after, at 80 % of it, and no caller
+// ever gets an expired token.
 func TestClientOneTokenRequestPerLifetime(t *testing.T) {
 	s := startServer(t, app.Config{})
 	c := s.createClient(t, wire.CreateClientRequest{Scopes: []string{"ledger:read"}})
+	if _, err := s.Admin.UpdateClient(context.Background(), c.ClientID, adminclient.UpdateClientRequest{
+		TokenOverrides: &wire.TokenSettingsPatch{LifetimeSeconds: wire.Some(int64(60))},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	p := newCountingProxy(t, s.URL)
 	clk := &testClock{t: time.Now()}
 	var f inFlight
@@ -101,7 +109,7 @@ func TestClientOneTokenRequestPerLifetime(t *testing.T) {
 
 	var mu sync.Mutex
 	firstSeen := map[string]time.Duration{} // token → when it was first handed out
-	const step, ticks = 5 * time.Second, 200
+	const step, ticks = time.Second, 200
 	for tick := range ticks + 1 {
 		now := clk.Now()
 		var wg sync.WaitGroup
@@ -131,9 +139,9 @@ func TestClientOneTokenRequestPerLifetime(t *testing.T) {
 		}
 		clk.Add(step)
 	}
-	// The default lifetime is 300 s: requests at 0, 240, 480, 720 and 960 s.
+	// Requests at 0, 48, 96, 144 and 192 s.
 	if n := p.count(tokenPath); n != 5 {
-		t.Fatalf("%d token requests in 1000 s of 300 s tokens, want 5", n)
+		t.Fatalf("%d token requests in 200 s of 60 s tokens, want 5", n)
 	}
 	var starts []time.Duration
 	for _, at := range firstSeen {
