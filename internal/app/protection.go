@@ -69,12 +69,10 @@ func (c *ProtectionConfig) defaults() {
 	if c.ProxyHeader == "" {
 		c.ProxyHeader = "x-forwarded-for"
 	}
-	if c.BruteForce == (protect.Threshold{}) {
-		c.BruteForce = protect.DefaultBruteForce
-	}
-	if c.Flood == (protect.Threshold{}) {
-		c.Flood = protect.DefaultFlood
-	}
+	// Each half of a threshold takes its default alone, so that setting
+	// only the count (or only the window) keeps the other's default.
+	c.BruteForce = withDefaults(c.BruteForce, protect.DefaultBruteForce)
+	c.Flood = withDefaults(c.Flood, protect.DefaultFlood)
 	if c.BanDuration == 0 {
 		c.BanDuration = protect.DefaultBanDuration
 	}
@@ -85,6 +83,17 @@ func (c *ProtectionConfig) defaults() {
 		r := DefaultAuditRetention
 		c.AuditRetention = &r
 	}
+}
+
+// withDefaults returns t with a zero count or window replaced by d's.
+func withDefaults(t, d protect.Threshold) protect.Threshold {
+	if t.Count == 0 {
+		t.Count = d.Count
+	}
+	if t.Window == 0 {
+		t.Window = d.Window
+	}
+	return t
 }
 
 // validate checks the configuration after defaults.
@@ -102,8 +111,8 @@ func (c *ProtectionConfig) validate() error {
 		name string
 		t    protect.Threshold
 	}{{"brute_force", c.BruteForce}, {"flood", c.Flood}} {
-		if t.t.Count < 0 || (t.t.Count > 0 && t.t.Window <= 0) {
-			return fmt.Errorf("protection %s: count %d must be 0 (off) or positive with a positive window", t.name, t.t.Count)
+		if t.t.Count < 0 || t.t.Window < 0 {
+			return fmt.Errorf("protection %s: count %d and window %s must be positive (rate_limits: false switches protection off)", t.name, t.t.Count, t.t.Window)
 		}
 	}
 	if c.UsageInterval < 0 {

@@ -88,10 +88,30 @@ func TestProtectionConfig(t *testing.T) {
 			t.Fatalf("trusted proxies %v", cfg.Protection.TrustedProxies)
 		}
 	})
+	t.Run("each threshold flag alone keeps the other's default", func(t *testing.T) {
+		for _, tc := range []struct {
+			args       []string
+			brute, flo app.Threshold
+		}{
+			{[]string{"--brute-force-failures", "5"}, app.Threshold{Count: 5, Window: 10 * time.Minute}, app.Threshold{Count: 100, Window: time.Minute}},
+			{[]string{"--brute-force-window", "2m"}, app.Threshold{Count: 20, Window: 2 * time.Minute}, app.Threshold{Count: 100, Window: time.Minute}},
+			{[]string{"--flood-rejections", "7"}, app.Threshold{Count: 20, Window: 10 * time.Minute}, app.Threshold{Count: 7, Window: time.Minute}},
+			{[]string{"--flood-window", "30s"}, app.Threshold{Count: 20, Window: 10 * time.Minute}, app.Threshold{Count: 100, Window: 30 * time.Second}},
+		} {
+			cfg, err := resolveServe(t, "", tc.args...)
+			if err != nil {
+				t.Errorf("%v: %v", tc.args, err)
+				continue
+			}
+			if p := cfg.Protection; p.BruteForce != tc.brute || p.Flood != tc.flo {
+				t.Errorf("%v: brute force %+v, flood %+v; want %+v, %+v", tc.args, p.BruteForce, p.Flood, tc.brute, tc.flo)
+			}
+		}
+	})
 	for name, args := range map[string][]string{
 		"a trusted proxy that is no network": {"--trusted-proxies", "proxy.example.com"},
 		"an unknown proxy header":            {"--proxy-header", "x-real-ip"},
-		"a threshold without a window":       {"--brute-force-failures", "5", "--brute-force-window", "0s"},
+		"a negative window":                  {"--brute-force-failures", "5", "--brute-force-window", "-1s"},
 		"a negative retention":               {"--audit-retention", "-1h"},
 	} {
 		t.Run("refuses "+name, func(t *testing.T) {
