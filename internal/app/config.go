@@ -38,9 +38,18 @@ type Config struct {
 	SigningKeys SigningKeysConfig `yaml:"signing_keys"`
 	// Dashboard configures the web dashboard under /ui/ (dashboard.go).
 	Dashboard DashboardConfig `yaml:"dashboard"`
+	// AdminTokenLifetime is the longest an access token of the admin
+	// environment lives: such tokens are issued for at most this long, and
+	// the admin API refuses one issued for longer (default 15m).
+	AdminTokenLifetime time.Duration `yaml:"admin_token_lifetime"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
+
+// DefaultAdminTokenLifetime is the longest an admin API access token lives
+// unless configured: long enough for a script, short enough that a leaked
+// one soon stops working.
+const DefaultAdminTokenLifetime = 15 * time.Minute
 
 // Defaults fills in every empty field.
 func (c *Config) Defaults() {
@@ -65,6 +74,9 @@ func (c *Config) Defaults() {
 	if c.CacheMaxStaleness == 0 {
 		c.CacheMaxStaleness = 5 * time.Minute
 	}
+	if c.AdminTokenLifetime == 0 {
+		c.AdminTokenLifetime = DefaultAdminTokenLifetime
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
@@ -83,6 +95,9 @@ func (c *Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		return fmt.Errorf("database %q must start with sqlite:, postgres:// or postgresql://", redactDSN(c.Database))
+	}
+	if c.AdminTokenLifetime < time.Second || c.AdminTokenLifetime > 24*time.Hour {
+		return fmt.Errorf("admin token lifetime %s must be between 1s and 24h", c.AdminTokenLifetime)
 	}
 	if _, err := c.Dialects.dialects(); err != nil {
 		return err

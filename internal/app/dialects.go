@@ -20,6 +20,7 @@ import (
 //	    reuse: false               # default false
 //	    environments:
 //	      production: {lifetime: 2h}
+//	      sandbox: {enabled: false}  # clients of sandbox get 401 here
 //	  lemonway:
 //	    path: /oauth/api/v1/oauth/token
 //	    lifetime: 2160h            # default 90 days
@@ -41,6 +42,9 @@ type DialectConfig struct {
 // DialectSettingConfig overrides a dialect's token settings in one
 // environment.
 type DialectSettingConfig struct {
+	// Enabled false keeps the dialect from serving the environment's
+	// clients. It never serves the admin environment's.
+	Enabled  *bool         `yaml:"enabled"`
 	Lifetime time.Duration `yaml:"lifetime"`
 	Reuse    *bool         `yaml:"reuse"`
 }
@@ -94,6 +98,12 @@ func (c DialectConfig) apply(name string, d *httpapi.Dialect) error {
 		var o gatehouse.TokenOverrides
 		if err := override(" in "+env, s.Lifetime, s.Reuse, &o); err != nil {
 			return err
+		}
+		if s.Enabled != nil && !*s.Enabled {
+			if d.Settings.Off == nil {
+				d.Settings.Off = map[string]bool{}
+			}
+			d.Settings.Off[env] = true
 		}
 		if d.Settings.Environments == nil {
 			d.Settings.Environments = map[string]gatehouse.TokenOverrides{}

@@ -125,7 +125,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.issuer = tokens.NewIssuer(tokens.Config{
 		Directory: m.dir, Store: store, IssuerURL: m.IssuerURL,
 		Now: m.Now, Rand: m.Rand, Logger: m.Logger, MaxStaleness: m.Config.CacheMaxStaleness,
-		MasterKey: m.masterKey, Guard: m.protection.guard,
+		MasterKey: m.masterKey, Guard: m.protection.guard, BearerLifetime: m.Config.AdminTokenLifetime,
 	})
 	m.rotator = m.newKeyRotator()
 	admin := adminapi.New(adminapi.Config{
@@ -184,7 +184,7 @@ func (m *Main) authenticateAdmin(r *http.Request) (*gatehouse.Principal, error) 
 	if !strings.EqualFold(scheme, "Bearer") {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a Bearer token or admin API key is required")
 	}
-	return m.issuer.AuthenticateBearer(gatehouse.EnvAdmin, strings.TrimSpace(cred))
+	return m.issuer.AuthenticateBearer(gatehouse.EnvAdmin, strings.TrimSpace(cred), httpapi.RemoteIP(r))
 }
 
 // Run serves until ctx ends, then stops gracefully: in-flight requests get

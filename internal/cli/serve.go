@@ -25,7 +25,7 @@ type serverFlags struct {
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.configFile, "config", "", "YAML config file (keys: addr, public_url, data_dir, database, redis, log_format, log_level, cache_poll, cache_max_staleness, signing_keys, protection, dashboard, shutdown_timeout)")
+	fs.StringVar(&f.configFile, "config", "", "YAML config file (keys: addr, public_url, data_dir, database, redis, log_format, log_level, cache_poll, cache_max_staleness, admin_token_lifetime, connections, signing_keys, protection, dashboard, shutdown_timeout)")
 	fs.StringVar(&f.cfg.Addr, "addr", "", "listen address (default 127.0.0.1:8080)")
 	fs.StringVar(&f.cfg.PublicURL, "public-url", "", "public base URL; issuers are {public-url}/realms/{env} (default http://{addr})")
 	fs.StringVar(&f.cfg.DataDir, "data-dir", "", "data directory: SQLite database, admin.key (default ./gatehouse-data)")

@@ -41,7 +41,7 @@ func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, oerr := s.issuer.Introspect(env, creds, token)
+	res, oerr := s.issuer.Introspect(env, creds, remoteIP(r), token)
 	if oerr != nil {
 		writeOAuthError(w, oerr, realm)
 		return
@@ -55,7 +55,7 @@ func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if oerr := s.issuer.Revoke(r.Context(), env, creds, token); oerr != nil {
+	if oerr := s.issuer.Revoke(r.Context(), env, creds, remoteIP(r), token); oerr != nil {
 		writeOAuthError(w, oerr, realm)
 		return
 	}

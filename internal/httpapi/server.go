@@ -82,3 +82,8 @@ type server struct {
 // remoteIP is the address of the client: the peer, or the client a trusted
 // proxy names (withClientIP in clientip.go rewrites RemoteAddr for those).
 func remoteIP(r *http.Request) netip.Addr { return peerIP(r.RemoteAddr) }
+
+// RemoteIP is the address of the client of a request served through the
+// handler New returns (the peer, or the client a trusted proxy names), for
+// handlers mounted in it, such as the admin API.
+func RemoteIP(r *http.Request) netip.Addr { return remoteIP(r) }

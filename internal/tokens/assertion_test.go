@@ -394,7 +394,7 @@ func TestPrivateKeyJWTWithAPEMKeyAndForIntrospection(t *testing.T) {
 	}
 	caller := tokens.Credentials{Method: tokens.AuthPrivateKeyJWT, ClientID: f.sandbox.ID,
 		Assertion: k.sign(t, assertionClaims(f.sandbox.ID, f.clock.Now()))}
-	res, oerr := f.issuer.Introspect("sandbox", caller, tok.AccessToken)
+	res, oerr := f.issuer.Introspect("sandbox", caller, here, tok.AccessToken)
 	if oerr != nil || !res.Active {
 		t.Fatalf("Introspect authenticated by assertion: %+v, %v; want active", res, oerr)
 	}
@@ -443,7 +443,7 @@ func FuzzAssertion(f *testing.F) {
 		if assertion == valid {
 			return
 		}
-		_, _, oerr := fx.issuer.Authenticate("sandbox", tokens.Credentials{Method: tokens.AuthPrivateKeyJWT, Assertion: assertion})
+		_, _, oerr := fx.issuer.Authenticate("sandbox", tokens.Credentials{Method: tokens.AuthPrivateKeyJWT, Assertion: assertion}, here)
 		if oerr == nil {
 			t.Fatalf("assertion %q authenticated", assertion)
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
@@ -82,12 +84,17 @@ func (i *Issuer) verify(env *cache.Environment, token string) (*Claims, bool) {
 // Introspect answers an introspection request (RFC 7662) made by an
 // authenticated client of envName about token. Any client of the
 // environment may introspect any of its tokens.
-func (i *Issuer) Introspect(envName string, caller Credentials, token string) (*Introspection, *Error) {
+// from is the address the request came from, checked against the caller's
+// IP allowlist.
+func (i *Issuer) Introspect(envName string, caller Credentials, from netip.Addr, token string) (*Introspection, *Error) {
 	env, oerr := i.Environment(envName)
 	if oerr != nil {
 		return nil, oerr
 	}
-	if _, _, oerr := i.Authenticate(envName, caller); oerr != nil {
+	if oerr := i.fresh(); oerr != nil {
+		return nil, oerr
+	}
+	if _, _, oerr := i.Authenticate(envName, caller, from); oerr != nil {
 		return nil, oerr
 	}
 	if token == "" {
@@ -106,13 +113,18 @@ func (i *Issuer) Introspect(envName string, caller Credentials, token string) (*
 
 // Revoke revokes token on behalf of an authenticated client of envName
 // (RFC 7009). An invalid, expired or unknown token is not an error; another
-// client's token is refused with unauthorized_client and stays valid.
-func (i *Issuer) Revoke(ctx context.Context, envName string, caller Credentials, token string) *Error {
+// client's token is refused with unauthorized_client and stays valid. from
+// is the address the request came from, checked against the caller's IP
+// allowlist.
+func (i *Issuer) Revoke(ctx context.Context, envName string, caller Credentials, from netip.Addr, token string) *Error {
 	env, oerr := i.Environment(envName)
 	if oerr != nil {
 		return oerr
 	}
-	client, _, oerr := i.Authenticate(envName, caller)
+	if oerr := i.fresh(); oerr != nil {
+		return oerr
+	}
+	client, _, oerr := i.Authenticate(envName, caller, from)
 	if oerr != nil {
 		return oerr
 	}
@@ -144,27 +156,40 @@ func (i *Issuer) Revoke(ctx context.Context, envName string, caller Credentials,
 }
 
 // AuthenticateBearer authenticates a bearer credential presented to a
-// resource Gatehouse itself serves (the admin API): an access token issued
-// by envName, or an API key of one of envName's clients.
-func (i *Issuer) AuthenticateBearer(envName, credential string) (*gatehouse.Principal, error) {
+// resource Gatehouse itself serves (the admin API) from the address from:
+// an access token issued by envName, or an API key of one of envName's
+// clients. A token must name envName's issuer as its audience (a token
+// meant for another API is no admin credential), must not have been issued
+// to live longer than the bearer lifetime limit, and its client must still
+// admit from in its IP allowlist, as the API key's client must.
+func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr) (*gatehouse.Principal, error) {
 	unauthorized := gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a valid bearer token or API key of the %s environment is required", envName)
 	env := i.dir.Environment(envName)
 	if env == nil || credential == "" {
 		return nil, unauthorized
+	}
+	if i.fresh() != nil {
+		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "the credential store is unreachable; retry later")
 	}
 	if gatehouse.LooksLikeAPIKey(credential) {
 		id, secret, err := gatehouse.ParseAPIKey(credential)
 		if err != nil {
 			return nil, unauthorized
 		}
-		c, _, oerr := i.Authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret})
+		c, _, oerr := i.Authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret}, from)
 		if oerr != nil {
 			return nil, unauthorized
 		}
 		return &gatehouse.Principal{ClientID: c.ID, Environment: envName, AccountID: c.AccountID, Scopes: c.Scopes}, nil
 	}
 	c, ok := i.validate(env, credential)
-	if !ok {
+	if !ok || c.Audience != i.issuerURL(envName) {
+		return nil, unauthorized
+	}
+	if i.bearerLifetime > 0 && c.ExpiresAt-c.IssuedAt > int64(i.bearerLifetime/time.Second) {
+		return nil, unauthorized
+	}
+	if client := i.dir.Client(c.ClientID); client == nil || !client.AllowsIP(from) {
 		return nil, unauthorized
 	}
 	return &gatehouse.Principal{ClientID: c.ClientID, Environment: envName, AccountID: c.AccountID, Scopes: strings.Fields(c.Scope)}, nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -34,22 +35,28 @@ type Config struct {
 	MasterKey *masterkey.Keyring
 	// Guard protects the endpoint (guard.go); nil for no protection.
 	Guard Guard
+	// BearerLifetime is the longest lifetime of a token of the admin
+	// environment: such tokens are issued to live at most this long, and
+	// AuthenticateBearer refuses a token issued to live longer. Zero means
+	// no limit beyond the environment's settings.
+	BearerLifetime time.Duration
 }
 
 // Issuer is the issuing core.
 type Issuer struct {
-	dir          *cache.Directory
-	store        gatehouse.Store
-	issuerURL    func(string) string
-	now          func() time.Time
-	rand         io.Reader
-	logger       *slog.Logger
-	maxStaleness time.Duration
-	reused       reuseCache
-	assertions   assertionState // private_key_jwt (assertion.go)
-	opaque       *opaqueCodec
-	verified     verifiedCache
-	guard        Guard
+	dir            *cache.Directory
+	store          gatehouse.Store
+	issuerURL      func(string) string
+	now            func() time.Time
+	rand           io.Reader
+	logger         *slog.Logger
+	maxStaleness   time.Duration
+	reused         reuseCache
+	assertions     assertionState // private_key_jwt (assertion.go)
+	opaque         *opaqueCodec
+	verified       verifiedCache
+	guard          Guard
+	bearerLifetime time.Duration
 }
 
 // NewIssuer returns an issuer.
@@ -61,6 +68,7 @@ func NewIssuer(cfg Config) *Issuer {
 		dir: cfg.Directory, store: cfg.Store, issuerURL: cfg.IssuerURL,
 		now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, maxStaleness: cfg.MaxStaleness,
 		opaque: newOpaqueCodec(cfg.MasterKey, cfg.Rand), guard: cfg.Guard,
+		bearerLifetime: cfg.BearerLifetime,
 	}
 }
 
@@ -105,13 +113,20 @@ func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 	if err := i.fresh(); err != nil {
 		return nil, err
 	}
-	client, env, oerr := i.Authenticate(req.Environment, req.Credentials)
+	client, env, denied, oerr := i.authenticate(req.Environment, req.Credentials, req.RemoteIP)
+	if denied != nil {
+		i.guardAllowlistDenied(ctx, req, env, denied)
+		return nil, oerr
+	}
 	if oerr != nil {
 		i.guardAuthFailed(ctx, req)
 		return nil, oerr
 	}
-	if !client.AllowsIP(req.RemoteIP) {
-		i.guardAllowlistDenied(ctx, req, env, client)
+	if req.Settings != nil && !req.Settings.Serves(env.Name) {
+		// The legacy dialects know nothing of scopes narrower than a
+		// client's and issue long-lived tokens: they never serve the admin
+		// environment, nor one the configuration keeps them out of.
+		i.guardAuthFailed(ctx, req)
 		return nil, errClientAuth()
 	}
 	if oerr := i.guardAdmitClient(ctx, req, env, client); oerr != nil {
@@ -126,6 +141,9 @@ func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 	}
 	// The environment's settings, then the dialect's, then the client's own.
 	settings := client.Tokens.Apply(req.Settings.apply(env.Name, env.Tokens))
+	if env.Name == gatehouse.EnvAdmin && i.bearerLifetime > 0 && settings.Lifetime > i.bearerLifetime {
+		settings.Lifetime = i.bearerLifetime
+	}
 	aud, oerr := audience(client, settings, req.Audiences, i.issuerURL(env.Name))
 	if oerr != nil {
 		return nil, oerr
@@ -177,25 +195,44 @@ func audience(c *gatehouse.Client, s gatehouse.TokenSettings, requested []string
 	return "", NewError(ErrInvalidTarget, "request one audience per token")
 }
 
-// Authenticate checks a client's credentials against the cache. env is the
-// environment the request is addressed to, or "" to let the credential
-// decide. Every failure is the same invalid_client error.
-func (i *Issuer) Authenticate(env string, cr Credentials) (*gatehouse.Client, *cache.Environment, *Error) {
-	if cr.Method == AuthNone {
-		return nil, nil, NewError(ErrInvalidClient, "client authentication is required")
+// Authenticate checks a client's credentials against the cache, and that
+// from, the address the request came from, is inside the client's IP
+// allowlist. env is the environment the request is addressed to, or "" to
+// let the credential decide. Every failure is the same invalid_client error.
+//
+// Every endpoint that authenticates a client (token, introspection,
+// revocation, the admin API, the revocation feed) goes through it, so no
+// endpoint can skip the allowlist.
+func (i *Issuer) Authenticate(env string, cr Credentials, from netip.Addr) (*gatehouse.Client, *cache.Environment, *Error) {
+	c, e, _, oerr := i.authenticate(env, cr, from)
+	return c, e, oerr
+}
+
+// authenticate is Authenticate that also says, when the credentials were
+// right but the address is outside the allowlist, which client refused it
+// (denied, with its environment), so that the token endpoint can record it.
+func (i *Issuer) authenticate(env string, cr Credentials, from netip.Addr) (c *gatehouse.Client, e *cache.Environment, denied *gatehouse.Client, oerr *Error) {
+	switch cr.Method {
+	case AuthNone:
+		return nil, nil, nil, NewError(ErrInvalidClient, "client authentication is required")
+	case AuthPrivateKeyJWT:
+		c, e, oerr = i.authenticateAssertion(env, cr)
+		if oerr != nil {
+			return nil, nil, nil, oerr
+		}
+	default:
+		c = i.dir.Client(cr.ClientID)
+		if !c.VerifySecret(cr.Secret, i.now()) || !c.Active() || (env != "" && c.Environment != env) {
+			return nil, nil, nil, errClientAuth()
+		}
+		if e = i.dir.Environment(c.Environment); e == nil {
+			return nil, nil, nil, errClientAuth()
+		}
 	}
-	if cr.Method == AuthPrivateKeyJWT {
-		return i.authenticateAssertion(env, cr)
+	if !c.AllowsIP(from) {
+		return nil, e, c, errClientAuth()
 	}
-	c := i.dir.Client(cr.ClientID)
-	if !c.VerifySecret(cr.Secret, i.now()) || !c.Active() || (env != "" && c.Environment != env) {
-		return nil, nil, errClientAuth()
-	}
-	e := i.dir.Environment(c.Environment)
-	if e == nil {
-		return nil, nil, errClientAuth()
-	}
-	return c, e, nil
+	return c, e, nil, nil
 }
 
 // Claims are the claims of a Gatehouse JWT access token (RFC 9068 §2.2).

@@ -227,7 +227,7 @@ func TestRevokedClientCanNeitherIssueNorIntrospect(t *testing.T) {
 	if err := f.dir.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := f.issuer.Introspect("sandbox", otherCreds, tok.AccessToken); !res.Active {
+	if res, _ := f.issuer.Introspect("sandbox", otherCreds, here, tok.AccessToken); !res.Active {
 		t.Fatal("a fresh token must be active")
 	}
 	c, _ := f.store.Client(ctx, f.sandbox.ID)
@@ -241,10 +241,10 @@ func TestRevokedClientCanNeitherIssueNorIntrospect(t *testing.T) {
 	if _, oerr := f.issuer.Issue(ctx, f.request(nil)); oerr == nil || oerr.Code != tokens.ErrInvalidClient {
 		t.Fatalf("a revoked client got %v", oerr)
 	}
-	if _, oerr := f.issuer.Introspect("sandbox", caller, tok.AccessToken); oerr == nil || oerr.Code != tokens.ErrInvalidClient {
+	if _, oerr := f.issuer.Introspect("sandbox", caller, here, tok.AccessToken); oerr == nil || oerr.Code != tokens.ErrInvalidClient {
 		t.Fatal("a revoked client must not introspect")
 	}
-	if res, _ := f.issuer.Introspect("sandbox", otherCreds, tok.AccessToken); res.Active {
+	if res, _ := f.issuer.Introspect("sandbox", otherCreds, here, tok.AccessToken); res.Active {
 		t.Fatal("a revoked client's token must be inactive")
 	}
 }
@@ -259,25 +259,25 @@ func TestIntrospection(t *testing.T) {
 	}))
 	caller := tokens.Credentials{Method: tokens.AuthClientSecretBasic, ClientID: f.sandbox.ID, Secret: "sandbox-secret"}
 
-	res, oerr := f.issuer.Introspect("sandbox", caller, tok.AccessToken)
+	res, oerr := f.issuer.Introspect("sandbox", caller, here, tok.AccessToken)
 	if oerr != nil || !res.Active || res.ClientID != f.sandbox.ID || res.Scope != "ledger:read ledger:write" ||
 		res.TokenType != "Bearer" || res.ExpiresAt != f.clock.Now().Unix()+300 || res.AccountID != f.sandbox.AccountID {
 		t.Fatalf("introspection = %+v, %v", res, oerr)
 	}
-	if res, _ := f.issuer.Introspect("sandbox", caller, prodTok.AccessToken); res.Active {
+	if res, _ := f.issuer.Introspect("sandbox", caller, here, prodTok.AccessToken); res.Active {
 		t.Fatal("a production token must be inactive in sandbox")
 	}
-	if res, _ := f.issuer.Introspect("sandbox", caller, "garbage"); res.Active {
+	if res, _ := f.issuer.Introspect("sandbox", caller, here, "garbage"); res.Active {
 		t.Fatal("garbage must be inactive")
 	}
-	if _, oerr := f.issuer.Introspect("sandbox", tokens.Credentials{Method: tokens.AuthClientSecretPost, ClientID: f.sandbox.ID, Secret: "x"}, tok.AccessToken); oerr == nil || oerr.Code != tokens.ErrInvalidClient {
+	if _, oerr := f.issuer.Introspect("sandbox", tokens.Credentials{Method: tokens.AuthClientSecretPost, ClientID: f.sandbox.ID, Secret: "x"}, here, tok.AccessToken); oerr == nil || oerr.Code != tokens.ErrInvalidClient {
 		t.Fatal("a wrongly authenticated caller must get invalid_client")
 	}
 	f.clock.Add(301 * time.Second)
 	if err := f.dir.Refresh(ctx); err != nil { // keep the cache fresh under the moved clock
 		t.Fatal(err)
 	}
-	if res, _ := f.issuer.Introspect("sandbox", caller, tok.AccessToken); res.Active {
+	if res, _ := f.issuer.Introspect("sandbox", caller, here, tok.AccessToken); res.Active {
 		t.Fatal("an expired token must be inactive")
 	}
 }
@@ -291,19 +291,19 @@ func TestRevocation(t *testing.T) {
 	f.dir.Refresh(ctx)
 	otherCreds := tokens.Credentials{Method: tokens.AuthClientSecretPost, ClientID: other.ID, Secret: "other-secret"}
 
-	if oerr := f.issuer.Revoke(ctx, "sandbox", otherCreds, tok.AccessToken); oerr == nil || oerr.Code != tokens.ErrUnauthorizedClient {
+	if oerr := f.issuer.Revoke(ctx, "sandbox", otherCreds, here, tok.AccessToken); oerr == nil || oerr.Code != tokens.ErrUnauthorizedClient {
 		t.Fatalf("another client's revocation = %v, want unauthorized_client", oerr)
 	}
-	if res, _ := f.issuer.Introspect("sandbox", owner, tok.AccessToken); !res.Active {
+	if res, _ := f.issuer.Introspect("sandbox", owner, here, tok.AccessToken); !res.Active {
 		t.Fatal("a refused revocation must leave the token valid")
 	}
-	if oerr := f.issuer.Revoke(ctx, "sandbox", owner, "not-a-token"); oerr != nil {
+	if oerr := f.issuer.Revoke(ctx, "sandbox", owner, here, "not-a-token"); oerr != nil {
 		t.Fatalf("an invalid token must be accepted silently, got %v", oerr)
 	}
-	if oerr := f.issuer.Revoke(ctx, "sandbox", owner, tok.AccessToken); oerr != nil {
+	if oerr := f.issuer.Revoke(ctx, "sandbox", owner, here, tok.AccessToken); oerr != nil {
 		t.Fatal(oerr)
 	}
-	if res, _ := f.issuer.Introspect("sandbox", owner, tok.AccessToken); res.Active {
+	if res, _ := f.issuer.Introspect("sandbox", owner, here, tok.AccessToken); res.Active {
 		t.Fatal("a revoked token must be inactive at once")
 	}
 	// A second directory, as another replica or a restarted server would
@@ -325,12 +325,12 @@ func TestAuthenticateBearerAcceptsAPIKeysAndTokens(t *testing.T) {
 	}
 	f.dir.Refresh(context.Background())
 	key := gatehouse.FormatAPIKey("sandbox", f.sandbox.ID, secret)
-	p, err := f.issuer.AuthenticateBearer("sandbox", key)
+	p, err := f.issuer.AuthenticateBearer("sandbox", key, here)
 	if err != nil || p.ClientID != f.sandbox.ID || !p.HasScope("ledger:write") {
 		t.Fatalf("API key principal = %+v, %v", p, err)
 	}
 	tok, _ := f.issuer.Issue(context.Background(), f.request(func(r *tokens.Request) { r.Scope = "ledger:read" }))
-	p, err = f.issuer.AuthenticateBearer("sandbox", tok.AccessToken)
+	p, err = f.issuer.AuthenticateBearer("sandbox", tok.AccessToken, here)
 	if err != nil || p.HasScope("ledger:write") || !p.HasScope("ledger:read") {
 		t.Fatalf("token principal = %+v, %v", p, err)
 	}
@@ -343,7 +343,7 @@ func TestAuthenticateBearerAcceptsAPIKeysAndTokens(t *testing.T) {
 		if name == "a token of another environment" {
 			env = "production"
 		}
-		if _, err := f.issuer.AuthenticateBearer(env, cred); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
+		if _, err := f.issuer.AuthenticateBearer(env, cred, here); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
 			t.Errorf("%s: err = %v, want unauthorized", name, err)
 		}
 	}
@@ -389,7 +389,7 @@ func BenchmarkIntrospect(b *testing.B) {
 	caller := tokens.Credentials{Method: tokens.AuthClientSecretBasic, ClientID: f.sandbox.ID, Secret: "sandbox-secret"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if res, _ := f.issuer.Introspect("sandbox", caller, tok.AccessToken); !res.Active {
+		if res, _ := f.issuer.Introspect("sandbox", caller, here, tok.AccessToken); !res.Active {
 			b.Fatal("inactive")
 		}
 	}

@@ -65,9 +65,9 @@ func (f *fixture) caller() tokens.Credentials {
 
 func active(t *testing.T, iss *tokens.Issuer, f *fixture, env, token string) bool {
 	t.Helper()
-	res, oerr := iss.Introspect(env, f.caller(), token)
+	res, oerr := iss.Introspect(env, f.caller(), here, token)
 	if env != "sandbox" {
-		res, oerr = iss.Introspect(env, tokens.Credentials{Method: tokens.AuthClientSecretPost, ClientID: f.prod.ID, Secret: "prod-secret"}, token)
+		res, oerr = iss.Introspect(env, tokens.Credentials{Method: tokens.AuthClientSecretPost, ClientID: f.prod.ID, Secret: "prod-secret"}, here, token)
 	}
 	if oerr != nil {
 		t.Fatalf("introspect: %v", oerr)
@@ -102,7 +102,7 @@ func TestOpaqueTokens(t *testing.T) {
 		if strings.Contains(string(raw), f.sandbox.ID) {
 			t.Fatal("the token shows the client id in clear")
 		}
-		res, oerr := iss.Introspect("sandbox", f.caller(), v)
+		res, oerr := iss.Introspect("sandbox", f.caller(), here, v)
 		if oerr != nil || !res.Active || res.ClientID != f.sandbox.ID || res.Scope != "ledger:read ledger:write" ||
 			res.Issuer != issuerBase+"sandbox" || res.ExpiresAt != f.clock.Now().Unix()+300 || res.ID == "" {
 			t.Fatalf("introspection = %+v, %v", res, oerr)
@@ -280,7 +280,7 @@ func TestRevocationSticks(t *testing.T) {
 			// Introspect both once, so that they sit in the verified cache.
 			caller := tokens.Credentials{Method: tokens.AuthClientSecretPost, ClientID: f.sandbox.ID, Secret: "second-secret"}
 			for _, v := range []string{first.AccessToken, second.AccessToken} {
-				if res, _ := iss.Introspect("sandbox", caller, v); !res.Active {
+				if res, _ := iss.Introspect("sandbox", caller, here, v); !res.Active {
 					t.Fatal("a fresh token is inactive")
 				}
 			}
@@ -290,10 +290,10 @@ func TestRevocationSticks(t *testing.T) {
 			if err := f.dir.Refresh(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if res, _ := iss.Introspect("sandbox", caller, first.AccessToken); res.Active {
+			if res, _ := iss.Introspect("sandbox", caller, here, first.AccessToken); res.Active {
 				t.Fatal("a token of the revoked secret is still active")
 			}
-			if res, _ := iss.Introspect("sandbox", caller, second.AccessToken); !res.Active {
+			if res, _ := iss.Introspect("sandbox", caller, here, second.AccessToken); !res.Active {
 				t.Fatal("a token of the other secret became inactive")
 			}
 			if _, oerr := iss.Issue(ctx, f.request(nil)); oerr == nil || oerr.Code != tokens.ErrInvalidClient {
@@ -301,7 +301,7 @@ func TestRevocationSticks(t *testing.T) {
 			}
 			// A restarted server (a fresh cache) knows it too.
 			restarted := f.replica(t)
-			if res, _ := restarted.Introspect("sandbox", caller, first.AccessToken); res.Active {
+			if res, _ := restarted.Introspect("sandbox", caller, here, first.AccessToken); res.Active {
 				t.Fatal("after a restart the revoked secret's token is active")
 			}
 		})
@@ -313,14 +313,14 @@ func TestRevocationSticks(t *testing.T) {
 		other := f.addClient(t, "sandbox", "other-secret", f.sandbox.AccountID)
 		f.dir.Refresh(ctx)
 		caller := tokens.Credentials{Method: tokens.AuthClientSecretPost, ClientID: other.ID, Secret: "other-secret"}
-		if res, _ := f.issuer.Introspect("sandbox", caller, tok.AccessToken); !res.Active {
+		if res, _ := f.issuer.Introspect("sandbox", caller, here, tok.AccessToken); !res.Active {
 			t.Fatal("a fresh token is inactive")
 		}
 		if _, err := f.store.RevokeClient(ctx, f.sandbox.ID, f.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		f.dir.Refresh(ctx)
-		if res, _ := f.issuer.Introspect("sandbox", caller, tok.AccessToken); res.Active {
+		if res, _ := f.issuer.Introspect("sandbox", caller, here, tok.AccessToken); res.Active {
 			t.Fatal("the revoked client's token is still active")
 		}
 	})
@@ -331,7 +331,7 @@ func TestRevocationSticks(t *testing.T) {
 		if !active(t, f.issuer, f, "sandbox", tok.AccessToken) {
 			t.Fatal("a fresh token is inactive")
 		}
-		if oerr := f.issuer.Revoke(ctx, "sandbox", f.caller(), tok.AccessToken); oerr != nil {
+		if oerr := f.issuer.Revoke(ctx, "sandbox", f.caller(), here, tok.AccessToken); oerr != nil {
 			t.Fatal(oerr)
 		}
 		if active(t, f.issuer, f, "sandbox", tok.AccessToken) {
@@ -397,7 +397,7 @@ func TestAPIKeyWithABadChecksumIsRefusedAtTheBearer(t *testing.T) {
 	secret, _ := gatehouse.NewSecret(rand.Reader)
 	f.addSecret(t, secret)
 	key := gatehouse.FormatAPIKey("sandbox", f.sandbox.ID, secret)
-	if _, err := f.issuer.AuthenticateBearer("sandbox", key); err != nil {
+	if _, err := f.issuer.AuthenticateBearer("sandbox", key, here); err != nil {
 		t.Fatalf("the well-formed key is refused: %v", err)
 	}
 	// The same client id and secret under a wrong checksum: were the
@@ -407,7 +407,7 @@ func TestAPIKeyWithABadChecksumIsRefusedAtTheBearer(t *testing.T) {
 		if bad == key {
 			continue
 		}
-		if _, err := f.issuer.AuthenticateBearer("sandbox", bad); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
+		if _, err := f.issuer.AuthenticateBearer("sandbox", bad, here); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
 			t.Errorf("key with checksum %s: err = %v, want unauthorized", bad[n:], err)
 		}
 	}
@@ -446,7 +446,7 @@ func BenchmarkIntrospectFirstSight(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				iss.ForgetVerifiedForTest(tok.AccessToken)
-				if res, _ := iss.Introspect("sandbox", caller, tok.AccessToken); !res.Active {
+				if res, _ := iss.Introspect("sandbox", caller, here, tok.AccessToken); !res.Active {
 					b.Fatal("inactive")
 				}
 			}

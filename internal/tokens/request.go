@@ -51,6 +51,14 @@ type Request struct {
 type DialectSettings struct {
 	Default      gatehouse.TokenOverrides
 	Environments map[string]gatehouse.TokenOverrides
+	// Off names the environments the dialect does not serve: a client of
+	// one gets invalid_client there. The admin environment is never served.
+	Off map[string]bool
+}
+
+// Serves reports whether the dialect issues tokens to clients of env.
+func (d *DialectSettings) Serves(env string) bool {
+	return env != gatehouse.EnvAdmin && !d.Off[env]
 }
 
 // apply returns s with the dialect's settings for env applied.

@@ -87,7 +87,7 @@ func TestReuseReturnsTheSameTokenWithTheRemainingLifetime(t *testing.T) {
 			t.Fatalf("after expiry: %+v, %v", fresh, oerr)
 		}
 		caller := tokens.Credentials{Method: tokens.AuthClientSecretBasic, ClientID: f.sandbox.ID, Secret: "sandbox-secret"}
-		if res, _ := f.issuer.Introspect("sandbox", caller, first.AccessToken); res.Active {
+		if res, _ := f.issuer.Introspect("sandbox", caller, here, first.AccessToken); res.Active {
 			t.Fatal("the replaced token still introspects as active")
 		}
 		stored, err := f.store.ReusableToken(ctx, f.sandbox.ID, sandboxReuseKey(f))
