@@ -158,7 +158,7 @@ func (f *fixture) token(t *testing.T) (token, kid string) {
 func (f *fixture) active(t *testing.T, token string) bool {
 	t.Helper()
 	res, oerr := f.issuer.Introspect("sandbox",
-		tokens.Credentials{Method: tokens.AuthClientSecretBasic, ClientID: f.client.ID, Secret: "s3cret"}, token)
+		tokens.Credentials{Method: tokens.AuthClientSecretBasic, ClientID: f.client.ID, Secret: "s3cret"}, netip.MustParseAddr("127.0.0.1"), token)
 	if oerr != nil {
 		t.Fatalf("Introspect: %v", oerr)
 	}

@@ -83,7 +83,7 @@ func TestIssueTestToken(t *testing.T) {
 
 	t.Run("no secret authenticates under the signed-in-user method", func(t *testing.T) {
 		f := newFixture(t)
-		_, _, oerr := f.issuer.Authenticate("sandbox", tokens.Credentials{Method: tokens.AuthSignedInUser, ClientID: f.sandbox.ID})
+		_, _, oerr := f.issuer.Authenticate("sandbox", tokens.Credentials{Method: tokens.AuthSignedInUser, ClientID: f.sandbox.ID}, here)
 		if oerr == nil {
 			t.Fatal("Authenticate accepted a request with no secret under AuthSignedInUser")
 		}
