@@ -38,6 +38,9 @@ type Config struct {
 	SigningKeys SigningKeysConfig `yaml:"signing_keys"`
 	// Dashboard configures the web dashboard under /ui/ (dashboard.go).
 	Dashboard DashboardConfig `yaml:"dashboard"`
+	// Connections limits HTTP connections and their timeouts
+	// (connections.go).
+	Connections ConnectionsConfig `yaml:"connections"`
 	// AdminTokenLifetime is the longest an access token of the admin
 	// environment lives: such tokens are issued for at most this long, and
 	// the admin API refuses one issued for longer (default 15m).
@@ -81,6 +84,7 @@ func (c *Config) Defaults() {
 		c.ShutdownTimeout = 10 * time.Second
 	}
 	c.Protection.defaults()
+	c.Connections.defaults()
 	c.SigningKeys.defaults()
 	c.Dashboard.defaults()
 }
@@ -100,6 +104,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("admin token lifetime %s must be between 1s and 24h", c.AdminTokenLifetime)
 	}
 	if _, err := c.Dialects.dialects(); err != nil {
+		return err
+	}
+	if err := c.Connections.validate(); err != nil {
 		return err
 	}
 	if err := c.Protection.validate(); err != nil {

@@ -122,6 +122,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.protection, err = m.openProtection(); err != nil {
 		return err
 	}
+	exempt, _ := parseNetworks("exempt network", m.Config.Protection.ExemptNetworks) // checked by Validate
+	m.listener = m.limitConnections(m.listener, append(exempt, m.protection.proxies.Trusted...))
 	m.issuer = tokens.NewIssuer(tokens.Config{
 		Directory: m.dir, Store: store, IssuerURL: m.IssuerURL,
 		Now: m.Now, Rand: m.Rand, Logger: m.Logger, MaxStaleness: m.Config.CacheMaxStaleness,
@@ -158,10 +160,11 @@ func (m *Main) Open(ctx context.Context) error {
 			Proxies: m.protection.proxies, Metrics: m.protection.metrics, Dashboard: ui,
 			RevocationFeed: httpapi.RevocationFeed{Hub: m.feed},
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: m.Config.Connections.ReadHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       m.Config.Connections.IdleTimeout,
+		MaxHeaderBytes:    m.Config.Connections.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	return nil

@@ -64,6 +64,7 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
 	set("log-level", &cfg.LogLevel, f.cfg.LogLevel)
 	resolveProtectionFlags(fs, &cfg.Protection, f.cfg.Protection)
 	resolveDashboardFlags(fs, &cfg.Dashboard, f.cfg.Dashboard)
+	resolveConnectionFlags(fs, &cfg.Connections, f.cfg.Connections)
 	cfg.AdminPassword = os.Getenv("GATEHOUSE_ADMIN_PASSWORD")
 	if v := os.Getenv("GATEHOUSE_MASTER_KEY"); v != "" {
 		cfg.MasterKey = v
@@ -118,6 +119,7 @@ the YAML file named by --config.`,
 	f.register(cmd.Flags())
 	registerProtectionFlags(cmd.Flags(), &f.cfg.Protection)
 	registerDashboardFlags(cmd.Flags(), &f.cfg.Dashboard)
+	registerConnectionFlags(cmd.Flags(), &f.cfg.Connections)
 	return cmd
 }
 
