@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -32,7 +33,7 @@ func call(t *testing.T, method, target, authorization, contentType, body, from s
 	if from != "" {
 		req.Header.Set("X-Forwarded-For", from)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +43,11 @@ func call(t *testing.T, method, target, authorization, contentType, body, from s
 }
 
 const formType = "application/x-www-form-urlencoded"
+
+// basicAuth is the value of HTTP Basic credentials (RFC 6749 §2.3.1).
+func basicAuth(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+}
 
 // adminToken gets an access token of the admin environment with the admin
 // client's credentials, from the address from.
@@ -111,6 +117,12 @@ func TestTheAllowlistGuardsEveryEndpointThatAuthenticatesAClient(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the revocation feed refuses a fenced client from outside", func(t *testing.T) {
+		basic := "Basic " + basicAuth(c.ClientID, c.ClientSecret)
+		if status, body := call(t, http.MethodGet, s.URL+"/realms/sandbox/revocation-feed", basic, "", "", outside); status != http.StatusUnauthorized {
+			t.Errorf("the feed from outside: %d %s, want 401", status, body)
+		}
+	})
 	t.Run("introspection by a fenced client from inside answers, and the token was not revoked", func(t *testing.T) {
 		status, body := call(t, http.MethodPost, base+"token/introspect", "", formType, form, inside)
 		if status != http.StatusOK || !strings.Contains(body, `"active":true`) {

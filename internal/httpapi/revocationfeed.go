@@ -48,7 +48,7 @@ func (s *server) revocationFeed(w http.ResponseWriter, r *http.Request) {
 		realm = env
 	}
 	if oerr == nil {
-		_, _, oerr = s.issuer.Authenticate(env, creds)
+		_, _, oerr = s.issuer.Authenticate(env, creds, remoteIP(r))
 	}
 	if oerr != nil {
 		writeOAuthError(w, oerr, realm)
