@@ -85,9 +85,11 @@ type Config struct {
 	// may reach /ui/ at all; others get 403.
 	AllowedNetworks []netip.Prefix
 	Lockout         Lockout
-	Now             func() time.Time
-	Rand            io.Reader
-	Logger          *slog.Logger
+	// Team is the service behind the team and invitation pages.
+	Team   TeamService
+	Now    func() time.Time
+	Rand   io.Reader
+	Logger *slog.Logger
 }
 
 // Dashboard is the web UI under /ui/.

@@ -27,6 +27,10 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("POST /ui/account/totp/confirm", d.signedIn(d.confirmTOTP))
 	m.HandleFunc("POST /ui/account/totp/disable", d.signedIn(d.disableTOTP))
 
+	if d.cfg.Team != nil {
+		d.teamRoutes()
+	}
+
 	m.HandleFunc("GET /ui/{$}", d.signedIn(d.home))
 	m.HandleFunc("/ui/", d.notFound)
 }

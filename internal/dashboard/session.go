@@ -159,3 +159,8 @@ func (d *Dashboard) signOutEverywhere(w http.ResponseWriter, r *http.Request, c 
 	http.SetCookie(w, d.cookie(d.sessionCookieName(), "", -1))
 	d.redirect(w, r, "/ui/signin", flashInfo, fmt.Sprintf("You are signed out everywhere (%d sessions ended).", n))
 }
+
+// principalOf is the signed-in user as the service layer knows them.
+func principalOf(r *http.Request, c *Caller) *gatehouse.Principal {
+	return &gatehouse.Principal{AccountID: c.User.AccountID}
+}
