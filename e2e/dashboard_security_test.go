@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/app"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 // newAccountUser creates an account and a user of it with role, and
@@ -213,5 +214,41 @@ func TestDashboardSignOutEverywhereEndsOtherSessions(t *testing.T) {
 	}
 	if phone.open("/ui/account/security"); !phone.has("#email") {
 		t.Fatalf("the second session still reaches the security page, want the sign-in form")
+	}
+}
+
+// TestDashboardReplicasShareSessionsAndFailureCounts runs two servers on
+// one PostgreSQL schema: a session started on one works on the other,
+// "sign out everywhere" on one ends it on both, and wrong passwords on
+// either count towards one lock.
+func TestDashboardReplicasShareSessionsAndFailureCounts(t *testing.T) {
+	cfg := app.Config{Database: testenv.PostgresSchema(t)}
+	cfg.Dashboard.Lockout.AccountFailures = 3
+	a := startServer(t, cfg)
+	b := startServer(t, cfg)
+	_, email, pw := a.newAccountUser(t, "Acme", gatehouse.RoleDeveloper)
+
+	// Cookies belong to a host, not a port: the browser sends a's session
+	// cookie to b, as it would to two replicas behind one name.
+	br := newBrowser(t, a)
+	if status := br.signIn(operatorEmail, operatorPassword); status != http.StatusOK {
+		t.Fatalf("sign-in on a: %d", status)
+	}
+	if status := br.open(b.URL + "/ui/account/security"); status != http.StatusOK || br.text("h1") != "Security" {
+		t.Fatalf("a's session on b: status %d, page %q; want the security page", status, br.text("h1"))
+	}
+	br.click("#signout-everywhere")
+	if br.open(a.URL + "/ui/account/security"); !br.has("#email") {
+		t.Fatal("after signing out everywhere on b, a still accepts the session")
+	}
+
+	guesser := newBrowser(t, a)
+	guesser.signIn(email, "wrong 1")
+	guesser.srv = b
+	guesser.signIn(email, "wrong 2")
+	guesser.signIn(email, "wrong 3")
+	guesser.srv = a
+	if status := guesser.signIn(email, pw); status != http.StatusTooManyRequests {
+		t.Fatalf("the right password on a after three failures spread over a and b: status %d, want 429", status)
 	}
 }
