@@ -215,7 +215,7 @@ func (d *Dashboard) errorPage(w http.ResponseWriter, r *http.Request, c *Caller,
 func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, c *Caller, err error) {
 	var e *gatehouse.Error
 	if !errors.As(err, &e) {
-		d.logger.Error("dashboard: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		d.logger.Error("dashboard: request failed", "method", r.Method, "path", logPath(r), "err", err)
 		d.errorPage(w, r, c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}
@@ -233,7 +233,7 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, c *Caller, err 
 	case gatehouse.EUNAVAILABLE:
 		d.errorPage(w, r, c, http.StatusServiceUnavailable, "The service is briefly unavailable. Please try again in a moment.")
 	default:
-		d.logger.Error("dashboard: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		d.logger.Error("dashboard: request failed", "method", r.Method, "path", logPath(r), "err", err)
 		d.errorPage(w, r, c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // contentSecurityPolicy allows the dashboard's own files and nothing else:
@@ -21,7 +22,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func (d *Dashboard) protect(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d.logger.Info("dashboard: cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+		d.logger.Info("dashboard: cross-origin request refused", "method", r.Method, "path", logPath(r),
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		d.errorPage(w, r, nil, http.StatusForbidden, "This request came from another site and was refused.")
 	}))
@@ -132,4 +133,13 @@ func (d *Dashboard) randomToken() (string, error) {
 		return "", fmt.Errorf("read random token: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// logPath is the request path for logs, with an invitation token cut
+// out: the token signs someone up, so it must not reach a log.
+func logPath(r *http.Request) string {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/ui/invitations/"); ok && rest != "" {
+		return "/ui/invitations/…"
+	}
+	return r.URL.Path
 }

@@ -2,7 +2,9 @@ package dashboard
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -185,3 +187,24 @@ func TestAcceptingAnInvitationSetsThePasswordAndSignsIn(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestAnInvitationTokenNeverReachesTheLog(t *testing.T) {
+	var logs strings.Builder
+	f := &fakeTeam{token: "invitation-token-0123456789"}
+	h := newHarness(t, func(c *Config) {
+		c.Team = f
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	f.h = h
+	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/ui/invitations/"+f.token, strings.NewReader("password=x"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	w := httptest.NewRecorder()
+	h.d.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden {
+		t.Fatalf("a cross-site POST: status %d, want 403", w.Code)
+	}
+	if !strings.Contains(logs.String(), "cross-origin request refused") || strings.Contains(logs.String(), f.token) {
+		t.Fatalf("log %q: want the refusal without the token", logs.String())
+	}
+}
