@@ -51,6 +51,7 @@ func (d *Dashboard) code(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		data.Message = d.countFailure(ctx, w, r, c.User.Email)
+		d.audit(ctx, r, c.User, actionSignIn, gatehouse.OutcomeFailure, "wrong second-factor code")
 		d.render(w, r, nil, http.StatusUnauthorized, "signin_code", page)
 		return
 	}
@@ -63,6 +64,7 @@ func (d *Dashboard) code(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.logger.Info("dashboard: second factor accepted", "user_id", c.User.ID, "ip", clientIP(r).String())
+	d.audit(ctx, r, c.User, actionSignIn, gatehouse.OutcomeSuccess, "password and second factor")
 	http.Redirect(w, r, data.Next, http.StatusSeeOther)
 }
 
@@ -200,6 +202,7 @@ func (d *Dashboard) confirmTOTP(w http.ResponseWriter, r *http.Request, c *Calle
 		return
 	}
 	d.logger.Info("dashboard: two-factor sign-in turned on", "user_id", c.User.ID)
+	d.audit(ctx, r, c.User, actionSecondFactorOn, gatehouse.OutcomeSuccess, "")
 	data := &securityData{Enabled: true, RecoveryLeft: len(codes), RecoveryCodes: codes}
 	d.render(w, r, c, http.StatusOK, "security", &Page{Title: "Security", Nav: "security", Data: data})
 }
@@ -227,5 +230,6 @@ func (d *Dashboard) disableTOTP(w http.ResponseWriter, r *http.Request, c *Calle
 		return
 	}
 	d.logger.Info("dashboard: two-factor sign-in turned off", "user_id", c.User.ID)
+	d.audit(ctx, r, c.User, actionSecondFactorOff, gatehouse.OutcomeSuccess, "")
 	d.redirect(w, r, "/ui/account/security", flashInfo, "Two-factor sign-in is off.")
 }

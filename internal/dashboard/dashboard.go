@@ -23,6 +23,7 @@ import (
 type Store interface {
 	UserByEmail(ctx context.Context, email string) (*gatehouse.User, error)
 	Environments(ctx context.Context) ([]*gatehouse.Environment, error)
+	gatehouse.AuditAppender
 	gatehouse.SessionStore
 	gatehouse.SecondFactorStore
 	gatehouse.SignInFailureStore

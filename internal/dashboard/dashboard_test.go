@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -290,4 +291,36 @@ func readBody(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestSignInsAreAudited(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Lockout.AccountFailures = 2 })
+	h.signIn(h.email, "wrong")
+	h.signIn("nobody@acme.example", "my password typed as email")
+	h.signIn(h.email, h.pw)
+	h.signIn(h.email, "wrong")
+	h.signIn(h.email, "wrong")
+	h.signIn(h.email, h.pw) // locked
+	events, err := h.store.AuditEvents(context.Background(), gatehouse.AuditFilter{Action: actionSignIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		if e.SourceIP != "192.0.2.10" {
+			t.Errorf("event %+v has source IP %q, want 192.0.2.10", e, e.SourceIP)
+		}
+		if strings.Contains(e.Object+e.Actor+e.Detail, "nobody") || strings.Contains(e.Detail, "password typed") {
+			t.Errorf("event %+v names what was typed for an unknown user", e)
+		}
+		got = append(got, e.Object+" "+e.Outcome)
+	}
+	slices.Sort(got)
+	want := []string{
+		"user:dev@acme.example failure", "user:dev@acme.example failure", "user:dev@acme.example failure",
+		"user:dev@acme.example success", "user:unknown denied", "user:unknown failure",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("audited sign-ins %q, want %q", got, want)
+	}
 }

@@ -156,6 +156,7 @@ func (d *Dashboard) signOutEverywhere(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	d.logger.Info("dashboard: signed out everywhere", "user_id", c.User.ID, "sessions", n)
+	d.audit(r.Context(), r, c.User, actionSignOutEverywhere, gatehouse.OutcomeSuccess, fmt.Sprintf("%d sessions ended", n))
 	http.SetCookie(w, d.cookie(d.sessionCookieName(), "", -1))
 	d.redirect(w, r, "/ui/signin", flashInfo, fmt.Sprintf("You are signed out everywhere (%d sessions ended).", n))
 }

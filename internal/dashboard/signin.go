@@ -58,6 +58,7 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	data := signInData{Email: strings.TrimSpace(r.PostFormValue("email")), Next: r.PostFormValue("next")}
 	if locked, status, msg := d.refusedBeforeCheck(ctx, w, r, data.Email); locked {
+		d.audit(ctx, r, nil, actionSignIn, gatehouse.OutcomeDenied, "locked or banned: not checked")
 		data.Message = msg
 		d.renderSignIn(w, r, status, data)
 		return
@@ -69,10 +70,12 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		data.Message = d.countFailure(ctx, w, r, data.Email)
+		d.audit(ctx, r, u, actionSignIn, gatehouse.OutcomeFailure, "wrong password")
 		d.renderSignIn(w, r, http.StatusUnauthorized, data)
 		return
 	}
 	if u.Disabled {
+		d.audit(ctx, r, u, actionSignIn, gatehouse.OutcomeDenied, "user disabled")
 		data.Message = "This user is disabled. Ask an owner or admin of your account."
 		d.renderSignIn(w, r, http.StatusForbidden, data)
 		return
@@ -91,6 +94,9 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.logger.Info("dashboard: password accepted", "user_id", u.ID, "second_factor", pending, "ip", clientIP(r).String())
+	if !pending {
+		d.audit(ctx, r, u, actionSignIn, gatehouse.OutcomeSuccess, "password")
+	}
 	if pending {
 		http.Redirect(w, r, "/ui/signin/code?next="+url.QueryEscape(safeNext(data.Next)), http.StatusSeeOther)
 		return

@@ -248,5 +248,6 @@ func (d *Dashboard) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.logger.Info("dashboard: invitation accepted", "user_id", u.ID, "account_id", u.AccountID)
+	d.audit(r.Context(), r, u, actionSignIn, gatehouse.OutcomeSuccess, "invitation accepted")
 	d.redirect(w, r, "/ui/", flashInfo, "Welcome! Your password is set and you are signed in.")
 }
