@@ -45,8 +45,12 @@ type Environment struct {
 	// re-authenticates: secrets created while it is on are also kept
 	// encrypted under the master key (Secret.Sealed).
 	AllowReveal bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Production marks an environment whose credentials reach production
+	// systems: its API keys get the production prefix (APIKeyPrefix)
+	// whatever the environment is called.
+	Production bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // TokenSettings say what tokens an environment issues.

@@ -18,7 +18,20 @@ type SigningKeyRotationStore interface {
 	// longer next (another replica promoted it), ErrNotFound if there is no
 	// such key.
 	PromoteSigningKey(ctx context.Context, env, id string, retiredRemoveAt time.Time) error
-	// DeleteRemovedSigningKeys deletes env's retired keys whose RemoveAt is
-	// not after now, and returns their ids.
+	// DeleteRemovedSigningKeys deletes env's retired and revoked keys whose
+	// RemoveAt is not after now, and returns their ids.
 	DeleteRemovedSigningKeys(ctx context.Context, env string, now time.Time) ([]string, error)
+	// ActivateSigningKey stores k (State KeyActive) as env's only active
+	// key at once, in one transaction: a pending next key of k.Environment
+	// is deleted (it never signed) and every active key is retired with
+	// RemoveAt retiredRemoveAt. It returns the ids of the retired keys.
+	ActivateSigningKey(ctx context.Context, k *SigningKey, retiredRemoveAt time.Time) (retired []string, err error)
+	// RevokeSigningKey marks the next or retired key env/id revoked at at,
+	// to be deleted at removeAt. Revoking a revoked key changes nothing.
+	// ErrConflict for the active key (another must be activated first),
+	// ErrNotFound if there is no such key.
+	RevokeSigningKey(ctx context.Context, env, id string, at, removeAt time.Time) error
+	// CancelNextSigningKey deletes env's next key id, which never signed.
+	// ErrConflict if the key is not next, ErrNotFound if there is none.
+	CancelNextSigningKey(ctx context.Context, env, id string) error
 }

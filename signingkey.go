@@ -18,12 +18,16 @@ func ValidateSigningAlgorithm(alg string) error {
 	return Errorf(EINVALID, "signing algorithm %q must be ES256, EdDSA or RS256", alg)
 }
 
-// Signing key states. A key is published in JWKS in every state but retired
-// keys are dropped once every token they signed has expired.
+// Signing key states. A key is published in the JWKS while it is next,
+// active or retired; retired keys are dropped once every token they signed
+// has expired. A revoked key is published no more and every token it
+// signed is inactive; its record is kept until RemoveAt for revocation
+// feeds.
 const (
 	KeyNext    = "next"    // published, not yet signing
 	KeyActive  = "active"  // signs new tokens; one per environment
-	KeyRetired = "retired" // published until RetireAt, signs nothing
+	KeyRetired = "retired" // published until RemoveAt, signs nothing
+	KeyRevoked = "revoked" // not published, signs nothing, verifies nothing
 )
 
 // SigningKey is an environment's private key. PrivateKey holds the PKCS #8
@@ -35,6 +39,10 @@ type SigningKey struct {
 	PrivateKey  []byte
 	State       string
 	CreatedAt   time.Time
-	// RemoveAt is when a retired key may leave the JWKS (zero otherwise).
+	// RemoveAt is when a retired key may leave the JWKS, or when the record
+	// of a revoked key may be deleted (zero otherwise).
 	RemoveAt time.Time
+	// RevokedAt is when the key was revoked (zero unless State is
+	// KeyRevoked).
+	RevokedAt time.Time
 }

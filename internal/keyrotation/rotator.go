@@ -128,6 +128,64 @@ func (r *Rotator) Rotate(ctx context.Context, env, alg string) (*gatehouse.Signi
 	return k, nil
 }
 
+// RotateNow is the emergency rotation: it creates a key of algorithm alg
+// (the environment's if "") that signs at once, deletes a pending next key
+// and retires the active key (published until every token it signed has
+// expired). Resource servers that cached the JWKS before the new key was
+// published refuse its tokens until they fetch the JWKS again (at most its
+// max-age, 60 s, for a well-behaved cache). It returns the new key.
+func (r *Rotator) RotateNow(ctx context.Context, env, alg string) (*gatehouse.SigningKey, error) {
+	e, err := r.cfg.Store.Environment(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if alg == "" {
+		alg = e.SigningAlgorithm
+	}
+	if err := gatehouse.ValidateSigningAlgorithm(alg); err != nil {
+		return nil, err
+	}
+	now := r.cfg.Now()
+	lifetime, err := r.LongestTokenLifetime(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.Generate(env, alg, gatehouse.KeyActive, r.cfg.Rand, now)
+	if err != nil {
+		return nil, err
+	}
+	retired, err := r.cfg.Store.ActivateSigningKey(ctx, k, now.Add(lifetime+r.cfg.RetireMargin))
+	if err != nil {
+		return nil, err
+	}
+	r.cfg.Logger.WarnContext(ctx, "signing key rotated at once: the new key signs now", "environment", env,
+		"kid", k.ID, "alg", k.Algorithm, "retired_kids", retired)
+	return k, nil
+}
+
+// Revoke revokes env's key kid: it leaves the JWKS at once and every token
+// it signed is inactive at introspection. The active key cannot be revoked
+// (ECONFLICT: RotateNow first). The record is kept for the longest token
+// lifetime Gatehouse allows, for revocation feeds.
+func (r *Rotator) Revoke(ctx context.Context, env, kid string) error {
+	now := r.cfg.Now()
+	if err := r.cfg.Store.RevokeSigningKey(ctx, env, kid, now, now.Add(gatehouse.MaxTokenLifetime)); err != nil {
+		return err
+	}
+	r.cfg.Logger.WarnContext(ctx, "signing key revoked: it is no longer published and its tokens are inactive",
+		"environment", env, "kid", kid)
+	return nil
+}
+
+// CancelNext deletes env's pending next key kid before it signs anything.
+func (r *Rotator) CancelNext(ctx context.Context, env, kid string) error {
+	if err := r.cfg.Store.CancelNextSigningKey(ctx, env, kid); err != nil {
+		return err
+	}
+	r.cfg.Logger.InfoContext(ctx, "pending signing key cancelled", "environment", env, "kid", kid)
+	return nil
+}
+
 func (r *Rotator) rotationUnderWay(next *gatehouse.SigningKey) error {
 	return gatehouse.Errorf(gatehouse.ECONFLICT, "a rotation of %s is under way: key %s becomes active at %s",
 		next.Environment, next.ID, r.ActivatesAt(next).UTC().Format(time.RFC3339))

@@ -24,15 +24,16 @@ type KeySet struct {
 	jwks   []byte
 }
 
-// NewKeySet builds a key set from an environment's keys. Retired keys whose
-// RemoveAt has passed are left out. A set without an active key can verify
-// but not sign.
+// NewKeySet builds a key set from an environment's keys. Revoked keys, and
+// retired keys whose RemoveAt has passed, are left out: they are not
+// published and verify nothing. A set without an active key can verify but
+// not sign.
 func NewKeySet(list []*Key, now time.Time) (*KeySet, error) {
 	ks := &KeySet{byID: make(map[string]*Key, len(list))}
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
 	seen := map[jose.SignatureAlgorithm]bool{}
 	for _, k := range list {
-		if !k.RemoveAt.IsZero() && !now.Before(k.RemoveAt) {
+		if k.State == gatehouse.KeyRevoked || (!k.RemoveAt.IsZero() && !now.Before(k.RemoveAt)) {
 			continue
 		}
 		if k.State == gatehouse.KeyActive {

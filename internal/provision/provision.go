@@ -50,11 +50,7 @@ func Environment(ctx context.Context, store gatehouse.Store, env *gatehouse.Envi
 		err = store.CreateEnvironment(ctx, env)
 		if err == nil {
 			res.Environment, res.CreatedEnvironment = env, true
-			if err := store.CreateSigningKey(ctx, key); err != nil {
-				return nil, fmt.Errorf("create the first signing key of %s: %w", env.Name, err)
-			}
-			res.Key = key
-			return res, nil
+			return res, createFirstKey(ctx, store, key, res)
 		}
 		if !errors.Is(err, gatehouse.ErrConflict) {
 			return nil, fmt.Errorf("create environment %s: %w", env.Name, err)
@@ -80,11 +76,31 @@ func Environment(ctx context.Context, store gatehouse.Store, env *gatehouse.Envi
 	if err != nil {
 		return nil, err
 	}
-	if err := store.CreateSigningKey(ctx, key); err != nil {
-		return nil, fmt.Errorf("create the first signing key of %s: %w", stored.Name, err)
+	return res, createFirstKey(ctx, store, key, res)
+}
+
+// createFirstKey stores the environment's first active key and sets
+// res.Key. The store keeps one active key per environment: a conflict means
+// that another replica, provisioning at the same moment, stored its key
+// first, and that key is the one.
+func createFirstKey(ctx context.Context, store gatehouse.Store, key *gatehouse.SigningKey, res *Result) error {
+	err := store.CreateSigningKey(ctx, key)
+	switch {
+	case err == nil:
+		res.Key = key
+		return nil
+	case errors.Is(err, gatehouse.ErrConflict):
+		list, lerr := store.SigningKeys(ctx, key.Environment)
+		if lerr != nil {
+			return fmt.Errorf("signing keys of %s: %w", key.Environment, lerr)
+		}
+		for _, k := range list {
+			if k.State == gatehouse.KeyActive {
+				return nil
+			}
+		}
 	}
-	res.Key = key
-	return res, nil
+	return fmt.Errorf("create the first signing key of %s: %w", key.Environment, err)
 }
 
 // New returns an environment called name with the default settings

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/keys"
 	"github.com/gatehouse-dev/gatehouse/internal/provision"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 )
@@ -117,4 +118,47 @@ func TestEnvironment(t *testing.T) {
 			t.Fatalf("%d environments stored", len(list))
 		}
 	})
+}
+
+// racingStore is a store in which another replica stores the environment's
+// first active key just after this one has looked for it.
+type racingStore struct {
+	*sqlstore.Store
+	t     *testing.T
+	raced bool
+}
+
+func (s *racingStore) SigningKeys(ctx context.Context, env string) ([]*gatehouse.SigningKey, error) {
+	list, err := s.Store.SigningKeys(ctx, env)
+	if !s.raced {
+		s.raced = true
+		k, gerr := keys.Generate(env, gatehouse.AlgES256, gatehouse.KeyActive, rand.Reader, now)
+		if gerr != nil {
+			s.t.Fatal(gerr)
+		}
+		if cerr := s.Store.CreateSigningKey(ctx, k); cerr != nil {
+			s.t.Fatalf("the other replica's key: %v", cerr)
+		}
+	}
+	return list, err
+}
+
+func TestEnvironmentRacingAnotherReplica(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	env := provision.New("clients", "")
+	env.CreatedAt, env.UpdatedAt = now, now
+	if err := s.CreateEnvironment(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	res, err := provision.Environment(ctx, &racingStore{Store: s, t: t}, provision.New("clients", ""), rand.Reader, now)
+	if err != nil {
+		t.Fatalf("provisioning while another replica stored the first key: %v", err)
+	}
+	if res.Key != nil {
+		t.Errorf("reported creating key %s, but the other replica's key is the one", res.Key.ID)
+	}
+	if keys := activeKeys(t, s, "clients"); len(keys) != 1 {
+		t.Fatalf("%d active keys, want exactly one", len(keys))
+	}
 }

@@ -10,7 +10,7 @@ import (
 
 const environmentColumns = `name, signing_algorithm, token_format, token_lifetime_seconds, token_reuse,
 	default_audience, created_at, updated_at,
-	rate_client_per_minute, rate_client_burst, rate_ip_per_minute, rate_ip_burst, allow_reveal`
+	rate_client_per_minute, rate_client_burst, rate_ip_per_minute, rate_ip_burst, allow_reveal, production`
 
 // CreateEnvironment stores a new environment; ErrConflict if the name is
 // taken. A zero CreatedAt is set to now, a zero UpdatedAt to CreatedAt.
@@ -25,10 +25,10 @@ func (s *Store) CreateEnvironment(ctx context.Context, e *gatehouse.Environment)
 		e.UpdatedAt = e.CreatedAt
 	}
 	err := s.inTx(ctx, func(tx conn) error {
-		_, err := tx.exec(ctx, `INSERT INTO environments (`+environmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.exec(ctx, `INSERT INTO environments (`+environmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.Name, e.SigningAlgorithm, e.Tokens.Format, seconds(e.Tokens.Lifetime), e.Tokens.Reuse,
 			e.Tokens.DefaultAudience, micros(e.CreatedAt), micros(e.UpdatedAt),
-			e.Limits.ClientPerMinute, e.Limits.ClientBurst, e.Limits.IPPerMinute, e.Limits.IPBurst, e.AllowReveal)
+			e.Limits.ClientPerMinute, e.Limits.ClientBurst, e.Limits.IPPerMinute, e.Limits.IPBurst, e.AllowReveal, e.Production)
 		if err != nil {
 			return dbError(err, fmt.Sprintf("environment %s already exists", e.Name), "")
 		}
@@ -85,11 +85,11 @@ func (s *Store) UpdateEnvironment(ctx context.Context, e *gatehouse.Environment)
 		res, err := tx.exec(ctx, `UPDATE environments SET signing_algorithm = ?, token_format = ?,
 			token_lifetime_seconds = ?, token_reuse = ?, default_audience = ?, updated_at = ?,
 			rate_client_per_minute = ?, rate_client_burst = ?, rate_ip_per_minute = ?, rate_ip_burst = ?,
-			allow_reveal = ?
+			allow_reveal = ?, production = ?
 			WHERE name = ?`,
 			e.SigningAlgorithm, e.Tokens.Format, seconds(e.Tokens.Lifetime), e.Tokens.Reuse,
 			e.Tokens.DefaultAudience, micros(e.UpdatedAt),
-			e.Limits.ClientPerMinute, e.Limits.ClientBurst, e.Limits.IPPerMinute, e.Limits.IPBurst, e.AllowReveal, e.Name)
+			e.Limits.ClientPerMinute, e.Limits.ClientBurst, e.Limits.IPPerMinute, e.Limits.IPBurst, e.AllowReveal, e.Production, e.Name)
 		if err := mustAffect(res, err, "environment %s not found", e.Name); err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func scanEnvironment(row scanner) (*gatehouse.Environment, error) {
 	var lifetime, created, updated int64
 	err := row.Scan(&e.Name, &e.SigningAlgorithm, &e.Tokens.Format, &lifetime, &e.Tokens.Reuse,
 		&e.Tokens.DefaultAudience, &created, &updated,
-		&e.Limits.ClientPerMinute, &e.Limits.ClientBurst, &e.Limits.IPPerMinute, &e.Limits.IPBurst, &e.AllowReveal)
+		&e.Limits.ClientPerMinute, &e.Limits.ClientBurst, &e.Limits.IPPerMinute, &e.Limits.IPBurst, &e.AllowReveal, &e.Production)
 	if err != nil {
 		return nil, err
 	}

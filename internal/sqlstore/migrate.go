@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -70,12 +71,18 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // processes running it at once (replicas starting together) apply each
 // migration once: on PostgreSQL each transaction first takes an advisory
 // lock, on SQLite write transactions exclude each other.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, math.MaxInt64) }
+
+// migrateTo applies the migrations up to version last.
+func (s *Store) migrateTo(ctx context.Context, last int64) error {
 	list, err := s.dialect.migrations()
 	if err != nil {
 		return err
 	}
 	for _, m := range list {
+		if m.version > last {
+			break
+		}
 		err := s.inTx(ctx, func(tx conn) error {
 			if s.dialect.lockMigrations != "" {
 				if _, err := tx.exec(ctx, s.dialect.lockMigrations); err != nil {

@@ -25,7 +25,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *gatehouse.SigningKey) e
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			k.Environment, k.ID, k.Algorithm, k.PrivateKey, k.State, micros(k.CreatedAt), nullMicros(k.RemoveAt))
 		if err != nil {
-			return dbError(err, fmt.Sprintf("signing key %s already exists in environment %s, or the environment already has a next key", k.ID, k.Environment),
+			return dbError(err, fmt.Sprintf("signing key %s already exists in environment %s, or the environment already has its one %s key", k.ID, k.Environment, k.State),
 				fmt.Sprintf("environment %s not found", k.Environment))
 		}
 		return s.appendChange(ctx, tx, gatehouse.ChangeSigningKey, k.Environment+"/"+k.ID)
@@ -39,7 +39,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *gatehouse.SigningKey) e
 // SigningKeys returns an environment's keys, oldest first; none if the
 // environment does not exist.
 func (s *Store) SigningKeys(ctx context.Context, env string) ([]*gatehouse.SigningKey, error) {
-	rows, err := s.pool().query(ctx, `SELECT environment, id, algorithm, private_key, state, created_at, remove_at
+	rows, err := s.pool().query(ctx, `SELECT environment, id, algorithm, private_key, state, created_at, remove_at, revoked_at
 		FROM signing_keys WHERE environment = ? ORDER BY created_at, id`, env)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys of %s: %w", env, dbError(err, "", ""))
@@ -49,11 +49,11 @@ func (s *Store) SigningKeys(ctx context.Context, env string) ([]*gatehouse.Signi
 	for rows.Next() {
 		var k gatehouse.SigningKey
 		var created int64
-		var remove sql.NullInt64
-		if err := rows.Scan(&k.Environment, &k.ID, &k.Algorithm, &k.PrivateKey, &k.State, &created, &remove); err != nil {
+		var remove, revoked sql.NullInt64
+		if err := rows.Scan(&k.Environment, &k.ID, &k.Algorithm, &k.PrivateKey, &k.State, &created, &remove, &revoked); err != nil {
 			return nil, fmt.Errorf("list signing keys of %s: %w", env, dbError(err, "", ""))
 		}
-		k.CreatedAt, k.RemoveAt = fromMicros(created), fromNullMicros(remove)
+		k.CreatedAt, k.RemoveAt, k.RevokedAt = fromMicros(created), fromNullMicros(remove), fromNullMicros(revoked)
 		list = append(list, &k)
 	}
 	if err := rows.Err(); err != nil {
@@ -118,6 +118,8 @@ func validateKeyState(state string) error {
 	switch state {
 	case gatehouse.KeyNext, gatehouse.KeyActive, gatehouse.KeyRetired:
 		return nil
+	case gatehouse.KeyRevoked:
+		return gatehouse.Errorf(gatehouse.EINVALID, "a signing key is revoked with RevokeSigningKey, not stored revoked")
 	}
 	return gatehouse.Errorf(gatehouse.EINVALID, "signing key state %q must be next, active or retired", state)
 }

@@ -31,7 +31,46 @@ func testKeyRotation(t *testing.T, newStore newStoreFunc) {
 		must(t, "first next key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "n1", gatehouse.KeyNext, at(0))))
 		wantCode(t, "second next key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "n2", gatehouse.KeyNext, at(0))), gatehouse.ECONFLICT)
 		must(t, "a next key of another environment", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvProduction, "n2", gatehouse.KeyNext, at(0))))
-		must(t, "a second active key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "a1", gatehouse.KeyActive, at(0))))
+	})
+
+	t.Run("an environment has at most one active key", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		must(t, "first active key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "a1", gatehouse.KeyActive, at(0))))
+		wantCode(t, "second active key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "a2", gatehouse.KeyActive, at(0))), gatehouse.ECONFLICT)
+		must(t, "an active key of another environment", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvProduction, "a2", gatehouse.KeyActive, at(0))))
+		must(t, "a retired key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "r1", gatehouse.KeyRetired, at(0))))
+		wantCode(t, "moving the retired key back to active",
+			f.store.UpdateSigningKeyState(ctx, gatehouse.EnvSandbox, "r1", gatehouse.KeyRetired, gatehouse.KeyActive, time.Time{}), gatehouse.ECONFLICT)
+		if got := states(t, f.store, gatehouse.EnvSandbox); len(got) != 2 || got["a1"].State != gatehouse.KeyActive {
+			t.Fatalf("sandbox keys %v, want a1 active and r1", got)
+		}
+	})
+
+	t.Run("of concurrent first active keys for one environment exactly one is created", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, fmt.Sprintf("a%d", i), gatehouse.KeyActive, at(0)))
+			}()
+		}
+		wg.Wait()
+		created := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				created++
+			case gatehouse.ErrorCode(err) != gatehouse.ECONFLICT:
+				t.Errorf("CreateSigningKey: %v, want nil or a conflict", err)
+			}
+		}
+		if got := len(states(t, f.store, gatehouse.EnvSandbox)); created != 1 || got != 1 {
+			t.Fatalf("%d creations succeeded and the environment has %d keys, want 1 and 1", created, got)
+		}
 	})
 
 	t.Run("of concurrent next keys for one environment exactly one is created", func(t *testing.T) {

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.Store) {
 		{"ClientUpdates", testClientUpdates},
 		{"SigningKeys", testSigningKeys},
 		{"KeyRotation", testKeyRotation},
+		{"EmergencyKeys", testEmergencyKeys},
 		{"Revocations", testRevocations},
 		{"ReusableTokens", testReusableTokens},
 		{"ClientKeys", testClientKeys},
