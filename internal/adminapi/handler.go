@@ -92,6 +92,8 @@ func routes() []route {
 		{http.MethodGet, "/admin/v1/environments/{env}", readScope, (*Handler).getEnvironment},
 		{http.MethodGet, "/admin/v1/environments/{env}/keys", readScope, (*Handler).listSigningKeys},
 		{http.MethodPost, "/admin/v1/environments/{env}/keys/rotate", writeScope, (*Handler).rotateSigningKey},
+		{http.MethodPost, "/admin/v1/environments/{env}/keys/{kid}/revoke", writeScope, (*Handler).revokeSigningKey},
+		{http.MethodDelete, "/admin/v1/environments/{env}/keys/{kid}", writeScope, (*Handler).cancelSigningKey},
 		{http.MethodPost, "/admin/v1/environments", writeScope, (*Handler).createEnvironment},
 		{http.MethodPatch, "/admin/v1/environments/{env}", writeScope, (*Handler).updateEnvironment},
 		{http.MethodPost, "/admin/v1/accounts", writeScope, (*Handler).createAccount},

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,8 +27,9 @@ func (h *Handler) listSigningKeys(w http.ResponseWriter, r *http.Request) error 
 }
 
 // rotateSigningKey serves POST /admin/v1/environments/{env}/keys/rotate with
-// an optional body {"algorithm":"EdDSA"}: it publishes a next key, which
-// signs after the publication delay. 409 while a rotation is under way.
+// an optional body {"algorithm":"EdDSA","now":false}: it publishes a next
+// key, which signs after the publication delay (409 while a rotation is
+// under way); with "now" the new key signs at once.
 func (h *Handler) rotateSigningKey(w http.ResponseWriter, r *http.Request) error {
 	var req wire.RotateKeysRequest
 	if err := decodeJSON(w, r, &req, true); err != nil {
@@ -43,7 +45,11 @@ func (h *Handler) rotateSigningKey(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	ctx := r.Context()
-	k, err := h.keyRotator.Rotate(ctx, env, req.Algorithm)
+	rotate := h.keyRotator.Rotate
+	if req.Now {
+		rotate = h.keyRotator.RotateNow
+	}
+	k, err := rotate(ctx, env, req.Algorithm)
 	if err != nil {
 		if c := gatehouse.ErrorCode(err); c == gatehouse.ECONFLICT || c == gatehouse.ENOTFOUND || c == gatehouse.EINVALID {
 			return err
@@ -61,6 +67,44 @@ func (h *Handler) rotateSigningKey(w http.ResponseWriter, r *http.Request) error
 	}
 	out.Keys = *list
 	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// revokeSigningKey serves POST /admin/v1/environments/{env}/keys/{kid}/revoke:
+// the key leaves the JWKS at once and every token it signed is inactive.
+// 409 for the active key (rotate with "now" first).
+func (h *Handler) revokeSigningKey(w http.ResponseWriter, r *http.Request) error {
+	return h.changeSigningKey(w, r, h.keyRotator.Revoke)
+}
+
+// cancelSigningKey serves DELETE /admin/v1/environments/{env}/keys/{kid}: it
+// cancels a pending rotation by deleting its next key, which never signed.
+// 409 for a key that is not next.
+func (h *Handler) cancelSigningKey(w http.ResponseWriter, r *http.Request) error {
+	return h.changeSigningKey(w, r, h.keyRotator.CancelNext)
+}
+
+// changeSigningKey applies change to the {env}/{kid} key and answers with
+// the environment's keys after it.
+func (h *Handler) changeSigningKey(w http.ResponseWriter, r *http.Request, change func(ctx context.Context, env, kid string) error) error {
+	env, err := h.signingKeyEnvironment(r)
+	if err != nil {
+		return err
+	}
+	kid := r.PathValue("kid")
+	ctx := r.Context()
+	if err := change(ctx, env, kid); err != nil {
+		if c := gatehouse.ErrorCode(err); c == gatehouse.ECONFLICT || c == gatehouse.ENOTFOUND || c == gatehouse.EINVALID {
+			return err
+		}
+		return fmt.Errorf("signing key %s/%s: %w", env, kid, err)
+	}
+	h.refresh(ctx)
+	list, err := h.signingKeyList(r, env)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
 	return nil
 }
 
@@ -111,6 +155,10 @@ func (h *Handler) signingKeyJSON(k *gatehouse.SigningKey) (wire.SigningKey, erro
 	if !k.RemoveAt.IsZero() {
 		t := k.RemoveAt.UTC()
 		out.RemoveAt = &t
+	}
+	if !k.RevokedAt.IsZero() {
+		t := k.RevokedAt.UTC()
+		out.RevokedAt = &t
 	}
 	return out, nil
 }

@@ -35,3 +35,27 @@ func (c *API) RotateSigningKey(ctx context.Context, env, alg string) (*RotateKey
 	return call[RotateKeysResponse](ctx, c, http.MethodPost, "/environments/"+url.PathEscape(env)+"/keys/rotate", nil,
 		wire.RotateKeysRequest{Algorithm: alg})
 }
+
+// RotateSigningKeyNow replaces env's active signing key at once: the new
+// key (of alg, "" for the environment's algorithm) signs from now on, the
+// old one stays published until its tokens expire, and a pending next key
+// is dropped. For emergencies: verifiers that cached the JWKS refuse the
+// new key's tokens until they fetch it again.
+func (c *API) RotateSigningKeyNow(ctx context.Context, env, alg string) (*RotateKeysResponse, error) {
+	return call[RotateKeysResponse](ctx, c, http.MethodPost, "/environments/"+url.PathEscape(env)+"/keys/rotate", nil,
+		wire.RotateKeysRequest{Algorithm: alg, Now: true})
+}
+
+// RevokeSigningKey revokes env's key kid: it leaves the JWKS at once and
+// every token it signed is inactive. The active key cannot be revoked.
+func (c *API) RevokeSigningKey(ctx context.Context, env, kid string) (*SigningKeyList, error) {
+	return call[SigningKeyList](ctx, c, http.MethodPost,
+		"/environments/"+url.PathEscape(env)+"/keys/"+url.PathEscape(kid)+"/revoke", nil, nil)
+}
+
+// CancelSigningKey cancels a pending rotation of env by deleting its next
+// key kid.
+func (c *API) CancelSigningKey(ctx context.Context, env, kid string) (*SigningKeyList, error) {
+	return call[SigningKeyList](ctx, c, http.MethodDelete,
+		"/environments/"+url.PathEscape(env)+"/keys/"+url.PathEscape(kid), nil, nil)
+}

@@ -60,6 +60,46 @@ func TestKeysCommands(t *testing.T) {
 			t.Fatal("no error")
 		}
 	})
+
+	t.Run("keys cancel drops the pending next key and refuses the active one", func(t *testing.T) {
+		if _, _, err := run(t, "keys", "cancel", "--server", srv.url, "--env", "sandbox", k.ID); err == nil ||
+			!strings.Contains(err.Error(), "not next") {
+			t.Fatalf("cancelling the active key: %v, want a refusal", err)
+		}
+		out, _ := mustRun(t, "keys", "cancel", "--server", srv.url, "--env", "sandbox", rotated.Key.KeyID)
+		if strings.Contains(out, rotated.Key.KeyID+" ") && strings.Contains(out, "next") {
+			t.Fatalf("the next key is still listed:\n%s", out)
+		}
+	})
+
+	var now adminclient.RotateKeysResponse
+	t.Run("keys rotate --now makes a key active at once", func(t *testing.T) {
+		out, _ := mustRun(t, "keys", "rotate", "--server", srv.url, "--env", "sandbox", "--now", "--json")
+		decodeJSON(t, out, &now)
+		if now.Key.State != "active" || now.Key.ActivatesAt != nil {
+			t.Fatalf("output %s", out)
+		}
+		for _, item := range now.Keys.Items {
+			if item.KeyID == k.ID && item.State != "retired" {
+				t.Fatalf("the old key is %s, want retired", item.State)
+			}
+		}
+	})
+
+	t.Run("keys revoke takes the old key out", func(t *testing.T) {
+		if _, _, err := run(t, "keys", "revoke", "--server", srv.url, "--env", "sandbox", now.Key.KeyID); err == nil ||
+			!strings.Contains(err.Error(), "rotate --now") {
+			t.Fatalf("revoking the active key: %v, want a refusal that says to rotate --now first", err)
+		}
+		out, _ := mustRun(t, "keys", "revoke", "--server", srv.url, "--env", "sandbox", k.ID, "--json")
+		var list adminclient.SigningKeyList
+		decodeJSON(t, out, &list)
+		for _, item := range list.Items {
+			if item.KeyID == k.ID && (item.State != "revoked" || item.RevokedAt == nil) {
+				t.Fatalf("revoked key listed as %+v", item)
+			}
+		}
+	})
 }
 
 func TestClientKeyCommands(t *testing.T) {

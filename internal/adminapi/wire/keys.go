@@ -21,14 +21,17 @@ type SetClientKeysRequest struct {
 type SigningKey struct {
 	KeyID     string `json:"kid"`
 	Algorithm string `json:"alg"`
-	// State is next (published, not signing yet), active (signing) or
-	// retired (published until remove_at, signing nothing).
+	// State is next (published, not signing yet), active (signing),
+	// retired (published until remove_at, signing nothing) or revoked (not
+	// published; every token it signed is inactive).
 	State     string    `json:"state"`
 	CreatedAt time.Time `json:"created_at"`
+	// RevokedAt is when a revoked key was revoked.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// ActivatesAt is when a next key is due to start signing.
 	ActivatesAt *time.Time `json:"activates_at,omitempty"`
 	// RemoveAt is when a retired key leaves the JWKS, once every token it
-	// signed has expired.
+	// signed has expired (for a revoked key: when its record is deleted).
 	RemoveAt *time.Time `json:"remove_at,omitempty"`
 	// PublicJWK is the key as published in the JWKS.
 	PublicJWK json.RawMessage `json:"public_jwk"`
@@ -44,8 +47,12 @@ type SigningKeyList struct {
 // RotateKeysRequest is the optional body of
 // POST /admin/v1/environments/{env}/keys/rotate. Algorithm (ES256, EdDSA or
 // RS256) overrides the environment's signing algorithm for the new key.
+// Now makes the new key sign at once (an emergency: resource servers that
+// cached the JWKS before it was published refuse its tokens until they
+// fetch the JWKS again) and replaces a pending next key.
 type RotateKeysRequest struct {
 	Algorithm string `json:"algorithm,omitempty"`
+	Now       bool   `json:"now,omitempty"`
 }
 
 // RotateKeysResponse is the answer of a rotation: the new next key and the
