@@ -324,3 +324,40 @@ func TestSignInsAreAudited(t *testing.T) {
 		t.Errorf("audited sign-ins %q, want %q", got, want)
 	}
 }
+
+func TestCrossOriginChecks(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.PublicURL = "https://auth.example.com" })
+	h.signIn(h.email, h.pw)
+	tok := h.csrf("/ui/account/security")
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"same-origin fetch metadata passes", map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusOK},
+		{"a cross-site request is refused", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"a same-site request from another origin is refused", map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"without fetch metadata, the public URL's origin passes", map[string]string{"Origin": "https://auth.example.com"}, http.StatusOK},
+		{"without fetch metadata, another origin is refused", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "http://10.0.0.5:8080/ui/account/totp", strings.NewReader(url.Values{"csrf": {tok}}.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range tc.header {
+				r.Header.Set(k, v)
+			}
+			for _, c := range h.cookies {
+				r.AddCookie(c)
+			}
+			w := httptest.NewRecorder()
+			h.d.ServeHTTP(w, r)
+			got := w.Code
+			if got == http.StatusSeeOther { // accepted: enrolment started
+				got = http.StatusOK
+			}
+			if got != tc.want {
+				t.Errorf("status %d, want %d", w.Code, tc.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -21,6 +22,13 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // requests (each form's CSRF token is checked per route, see signedIn).
 func (d *Dashboard) protect(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
+	// Behind a proxy that rewrites Host, a browser without Sec-Fetch-Site
+	// is judged by its Origin: the public URL's origin is ours.
+	if u, err := url.Parse(d.cfg.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			d.logger.Warn("dashboard: public URL is not an origin", "err", err)
+		}
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.logger.Info("dashboard: cross-origin request refused", "method", r.Method, "path", logPath(r),
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
