@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/gatehouse-dev/gatehouse/internal/app"
 )
@@ -53,6 +54,37 @@ func TestDashboardSignIn(t *testing.T) {
 			t.Errorf("after sign-out a page shows status %d without the sign-in form", status)
 		}
 	})
+}
+
+// TestDashboardKeyboardSignIn signs in with the keyboard alone (the
+// email field has focus on arrival; Tab, typing and Enter do the rest),
+// then checks that the first Tab on a page reaches the skip link with a
+// visible focus outline, and that the link moves focus to the content.
+func TestDashboardKeyboardSignIn(t *testing.T) {
+	s := startServer(t, app.Config{})
+	b := newBrowser(t, s)
+	b.open("/ui/signin")
+	if got := b.eval("document.activeElement.id"); got != "email" {
+		t.Fatalf("on arrival %q has focus, want the email field", got)
+	}
+	if style := b.eval("getComputedStyle(document.activeElement).outlineStyle"); style == "none" {
+		t.Error("the focused email field has no visible outline")
+	}
+	b.do(chromedp.KeyEvent(operatorEmail + kb.Tab + operatorPassword))
+	if status := b.navigate(chromedp.KeyEvent(kb.Enter)); status != http.StatusOK || b.text("h1") != "Overview" {
+		t.Fatalf("Enter in the password field: status %d, page %q; want the overview", status, b.text("h1"))
+	}
+	b.do(chromedp.KeyEvent(kb.Tab))
+	if got := b.eval("document.activeElement.className"); got != "skip" {
+		t.Fatalf("the first Tab focuses %q, want the skip link", got)
+	}
+	if style := b.eval("getComputedStyle(document.activeElement).outlineStyle"); style == "none" {
+		t.Error("the focused skip link has no visible outline")
+	}
+	b.do(chromedp.KeyEvent(kb.Enter))
+	if got := b.eval("document.activeElement.id"); got != "main" {
+		t.Errorf("after Enter on the skip link %q has focus, want the main content", got)
+	}
 }
 
 func TestDashboardSecurityHeaders(t *testing.T) {
