@@ -119,6 +119,9 @@ type UsageStore interface {
 	AddClientUsage(ctx context.Context, usage []ClientUsage) error
 	// ClientUsage returns a client's counters; ErrNotFound if it has none.
 	ClientUsage(ctx context.Context, clientID string) (*ClientUsage, error)
+	// ClientUsages returns the counters of the given clients, by client id;
+	// clients without usage are absent. One read, for lists of clients.
+	ClientUsages(ctx context.Context, clientIDs []string) (map[string]*ClientUsage, error)
 	// DailyUsage returns the per-day counts matching f, ordered by client
 	// and day; days without tokens are absent.
 	DailyUsage(ctx context.Context, f UsageFilter) ([]DailyUsage, error)

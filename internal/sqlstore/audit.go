@@ -248,3 +248,39 @@ func (s *Store) DailyUsage(ctx context.Context, f gatehouse.UsageFilter) ([]gate
 	}
 	return list, nil
 }
+
+// usageBatch is how many client ids one ClientUsages query names.
+const usageBatch = 500
+
+// ClientUsages returns the counters of clientIDs in one query per 500 ids.
+func (s *Store) ClientUsages(ctx context.Context, clientIDs []string) (map[string]*gatehouse.ClientUsage, error) {
+	out := make(map[string]*gatehouse.ClientUsage, len(clientIDs))
+	for start := 0; start < len(clientIDs); start += usageBatch {
+		ids := clientIDs[start:min(start+usageBatch, len(clientIDs))]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		rows, err := s.pool().query(ctx, `SELECT client_id, environment, token_count, last_used_at FROM client_usage
+			WHERE client_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("load usage of %d clients: %w", len(ids), dbError(err, "", ""))
+		}
+		for rows.Next() {
+			var u gatehouse.ClientUsage
+			var last int64
+			if err := rows.Scan(&u.ClientID, &u.Environment, &u.Tokens, &last); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load usage of %d clients: %w", len(ids), dbError(err, "", ""))
+			}
+			u.LastUsedAt = fromMicros(last)
+			out[u.ClientID] = &u
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("load usage of %d clients: %w", len(ids), dbError(err, "", ""))
+		}
+	}
+	return out, nil
+}

@@ -44,6 +44,28 @@ func testDailyUsage(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+	t.Run("the usage of many clients reads in one call", func(t *testing.T) {
+		s := newStore(t)
+		var batch []gatehouse.ClientUsage
+		var ids []string
+		for i := range 1203 { // more than two batches of ids
+			id := fmt.Sprintf("c%04d", i)
+			ids = append(ids, id)
+			if i%2 == 0 {
+				batch = append(batch, gatehouse.ClientUsage{ClientID: id, Environment: gatehouse.EnvSandbox, AccountID: 1, Tokens: int64(i + 1), LastUsedAt: day(0)})
+			}
+		}
+		must(t, "AddClientUsage", s.AddClientUsage(ctx, batch))
+		got, err := s.ClientUsages(ctx, append(ids, "never-used"))
+		must(t, "ClientUsages", err)
+		if len(got) != 602 || got["c1202"].Tokens != 1203 || got["c0000"].Tokens != 1 || got["c0001"] != nil || !got["c0600"].LastUsedAt.Equal(day(0)) {
+			t.Fatalf("ClientUsages: %d entries, c1202 %+v, c0001 %+v", len(got), got["c1202"], got["c0001"])
+		}
+		if got, err := s.ClientUsages(ctx, nil); err != nil || len(got) != 0 {
+			t.Fatalf("ClientUsages of no clients = %v, %v", got, err)
+		}
+	})
+
 	t.Run("a filter without account or environment is refused", func(t *testing.T) {
 		s := newStore(t)
 		_, err := s.DailyUsage(ctx, gatehouse.UsageFilter{Environment: gatehouse.EnvSandbox})
