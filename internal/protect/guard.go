@@ -83,7 +83,8 @@ type Config struct {
 
 // Guard implements tokens.Guard.
 type Guard struct {
-	cfg Config
+	cfg      Config
+	refusals refusalThrottle // rate-limit refusals recorded (refusals.go)
 }
 
 var _ tokens.Guard = (*Guard)(nil)
@@ -169,9 +170,13 @@ func (g *Guard) AdmitClient(ctx context.Context, req *tokens.Request, env *cache
 	if g.cfg.Limiter == nil || l.ClientPerMinute <= 0 {
 		return nil
 	}
-	return g.allow(ctx, req, env, ratelimit.Key{Kind: kindClient, Environment: name, ID: c.ID},
+	oerr := g.allow(ctx, req, env, ratelimit.Key{Kind: kindClient, Environment: name, ID: c.ID},
 		ratelimit.PerMinute(l.ClientPerMinute, l.ClientBurst),
 		"too many token requests for this client; cache the token until it expires")
+	if oerr != nil && oerr.Code == tokens.ErrSlowDown {
+		g.recordRateLimited(c, req.RemoteIP.Unmap(), l.ClientPerMinute)
+	}
+	return oerr
 }
 
 // allow counts a request under key; a refusal counts toward a flood ban of
