@@ -30,6 +30,7 @@ func TestRedis(t *testing.T) {
 		return backend{
 			limiter: NewRedis(RedisConfig{Client: client, Prefix: randomPrefix(t)}),
 			wait:    time.Sleep, // the GCRA runs on Redis's clock
+			now:     time.Now,
 		}
 	})
 }
