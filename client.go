@@ -40,6 +40,11 @@ type Client struct {
 	PublicKeyPEM string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Version counts the stored writes of the client. UpdateClient is a
+	// compare-and-swap on it, so that a write based on a stale read (an
+	// update racing a rotation or a revocation) fails instead of undoing
+	// the other write.
+	Version int64
 }
 
 // Secret is one of a client's secrets, stored as its SHA-256 hash.

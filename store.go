@@ -28,7 +28,9 @@ type ClientStore interface {
 	CreateClient(ctx context.Context, c *Client) error
 	Client(ctx context.Context, id string) (*Client, error)
 	Clients(ctx context.Context, f ClientFilter) ([]*Client, error)
-	// UpdateClient stores c's fields and replaces its secrets with c.Secrets.
+	// UpdateClient stores c's fields and replaces its secrets with
+	// c.Secrets if c.Version is still the stored version, and increments
+	// it; ErrConflict if the client changed since c was read.
 	UpdateClient(ctx context.Context, c *Client) error
 }
 
@@ -115,6 +117,10 @@ type Store interface {
 	AuditStore
 	UsageStore
 	ChangeFeed
+	// InTx runs fn with a Store whose every method runs in one transaction,
+	// committed if fn returns nil and rolled back otherwise: a change and
+	// its audit record are written together or not at all.
+	InTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the storage is reachable.
 	Ping(ctx context.Context) error
 	Close() error

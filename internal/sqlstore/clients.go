@@ -12,7 +12,7 @@ import (
 
 const clientColumns = `id, environment, account_id, name, scopes, audiences, allowed_cidrs,
 	token_format, token_lifetime_seconds, token_reuse, default_audience, status, created_at, updated_at,
-	jwks, public_key_pem`
+	jwks, public_key_pem, version`
 
 // CreateClient stores a new client with its secrets, and sets the secrets'
 // IDs. A zero CreatedAt (of the client or a secret) is set to now, a zero
@@ -35,7 +35,7 @@ func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	secrets := s.stampSecrets(c.Secrets)
 	err = s.inTx(ctx, func(tx conn) error {
 		_, err := tx.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			c.ID, c.Environment, c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs,
 			row.format, row.lifetime, row.reuse, row.audience, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt),
 			row.jwks, row.pem)
@@ -53,7 +53,7 @@ func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	if err != nil {
 		return fmt.Errorf("create client %s: %w", c.ID, err)
 	}
-	c.Secrets = secrets
+	c.Secrets, c.Version = secrets, 1
 	return nil
 }
 
@@ -112,10 +112,12 @@ func (s *Store) queryClients(ctx context.Context, query string, args ...any) ([]
 // UpdateClient stores c's fields and replaces its secrets with c.Secrets, in
 // one transaction: secrets with an ID keep it (and take c's hash and times),
 // secrets without one are added and get theirs, and every other secret of the
-// client is deleted. ErrNotFound if there is no such client or account;
-// ErrConflict if a secret with an ID is no longer the client's (someone else
-// replaced the secrets meanwhile). A client never moves to another
-// environment, and its CreatedAt never changes. A zero UpdatedAt is set to now.
+// client is deleted. It is a compare-and-swap: it writes only if c.Version
+// is the stored version, and then increments both. ErrNotFound if there is
+// no such client or account; ErrConflict if the client changed since c was
+// read (another version, or a secret with an ID is no longer the client's).
+// A client never moves to another environment, and its CreatedAt never
+// changes. A zero UpdatedAt is set to now.
 func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 	if err := validateClient(c); err != nil {
 		return err
@@ -131,10 +133,10 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 	err = s.inTx(ctx, func(tx conn) error {
 		res, err := tx.exec(ctx, `UPDATE clients SET account_id = ?, name = ?, scopes = ?, audiences = ?,
 			allowed_cidrs = ?, token_format = ?, token_lifetime_seconds = ?, token_reuse = ?,
-			default_audience = ?, status = ?, updated_at = ?, jwks = ?, public_key_pem = ?
-			WHERE id = ? AND environment = ?`,
+			default_audience = ?, status = ?, updated_at = ?, jwks = ?, public_key_pem = ?, version = version + 1
+			WHERE id = ? AND environment = ? AND version = ?`,
 			c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs, row.format, row.lifetime, row.reuse,
-			row.audience, c.Status, micros(c.UpdatedAt), row.jwks, row.pem, c.ID, c.Environment)
+			row.audience, c.Status, micros(c.UpdatedAt), row.jwks, row.pem, c.ID, c.Environment, c.Version)
 		if err != nil {
 			return dbError(err, "", fmt.Sprintf("account %d not found", c.AccountID))
 		}
@@ -152,18 +154,24 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 		return fmt.Errorf("update client %s: %w", c.ID, err)
 	}
 	c.Secrets = secrets
+	c.Version++
 	return nil
 }
 
 // missingClient explains why an UPDATE of c matched no row.
 func missingClient(ctx context.Context, tx conn, c *gatehouse.Client) error {
 	var env string
-	err := tx.queryRow(ctx, `SELECT environment FROM clients WHERE id = ?`, c.ID).Scan(&env)
+	var version int64
+	err := tx.queryRow(ctx, `SELECT environment, version FROM clients WHERE id = ?`, c.ID).Scan(&env, &version)
 	if err != nil {
 		return notFound(err, "client %s not found", c.ID)
 	}
-	return gatehouse.Errorf(gatehouse.EINVALID, "client %s belongs to environment %s and cannot move to %s",
-		c.ID, env, c.Environment)
+	if env != c.Environment {
+		return gatehouse.Errorf(gatehouse.EINVALID, "client %s belongs to environment %s and cannot move to %s",
+			c.ID, env, c.Environment)
+	}
+	return gatehouse.Errorf(gatehouse.ECONFLICT, "client %s changed since it was read (version %d, now %d)",
+		c.ID, c.Version, version)
 }
 
 // validateClient checks c before it is written.
@@ -227,7 +235,7 @@ func scanClient(row scanner) (*gatehouse.Client, error) {
 	var r clientRow
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.Environment, &c.AccountID, &c.Name, &r.scopes, &r.audiences, &r.cidrs,
-		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated, &r.jwks, &r.pem)
+		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated, &r.jwks, &r.pem, &c.Version)
 	if err != nil {
 		return nil, err
 	}

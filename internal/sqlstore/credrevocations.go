@@ -22,7 +22,7 @@ func (s *Store) RevokeClient(ctx context.Context, clientID string, at time.Time)
 		if status == gatehouse.ClientRevoked {
 			return nil
 		}
-		if _, err := tx.exec(ctx, `UPDATE clients SET status = ?, updated_at = ? WHERE id = ?`,
+		if _, err := tx.exec(ctx, `UPDATE clients SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 			gatehouse.ClientRevoked, micros(at), clientID); err != nil {
 			return dbError(err, "", "")
 		}
@@ -54,7 +54,7 @@ func (s *Store) RevokeSecret(ctx context.Context, clientID string, secretID int6
 		if err := mustAffect(res, err, "client %s has no secret %d", clientID, secretID); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE clients SET updated_at = ? WHERE id = ?`, micros(at), clientID); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE clients SET updated_at = ?, version = version + 1 WHERE id = ?`, micros(at), clientID); err != nil {
 			return dbError(err, "", "")
 		}
 		rec := &gatehouse.RevokedCredential{

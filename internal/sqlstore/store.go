@@ -21,6 +21,9 @@ type Store struct {
 	db      *sql.DB
 	dialect *dialect
 	now     func() time.Time
+	// tx, when set, is the transaction every statement of this Store runs
+	// in: InTx hands its callback such a Store.
+	tx *sql.Tx
 }
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -110,8 +113,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database. A Store bound to a transaction (see InTx)
+// leaves it open: the Store it came from owns it.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return nil
+	}
+	return s.db.Close()
+}
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
@@ -139,12 +148,23 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.q.QueryRowContext(ctx, c.dialect.rebind(query), args...)
 }
 
-// pool returns a conn for statements outside a transaction.
-func (s *Store) pool() conn { return conn{q: s.db, dialect: s.dialect} }
+// pool returns a conn for statements outside a transaction, or in the
+// transaction the Store is bound to.
+func (s *Store) pool() conn {
+	if s.tx != nil {
+		return conn{q: s.tx, dialect: s.dialect}
+	}
+	return conn{q: s.db, dialect: s.dialect}
+}
 
 // inTx runs fn in a transaction and commits it if fn returns nil. On SQLite
-// fn must not use s.pool(): the one connection is the transaction's.
+// fn must not use s.pool(): the one connection is the transaction's. In a
+// Store bound to a transaction, fn runs in that one, which commits or rolls
+// back as a whole.
 func (s *Store) inTx(ctx context.Context, fn func(tx conn) error) error {
+	if s.tx != nil {
+		return fn(conn{q: s.tx, dialect: s.dialect})
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return dbError(err, "", "")
@@ -166,4 +186,34 @@ func (s *Store) stamp(t time.Time) time.Time {
 		t = s.now()
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// InTx runs fn with a Store bound to one transaction, and commits it if fn
+// returns nil; any error (or panic) rolls back everything fn wrote. Every
+// method of the bound Store, including the ones that run their own
+// transaction, runs in this one, so changes, their change-feed rows and
+// their audit records commit together. Called on a bound Store, InTx runs
+// fn in the transaction already open.
+func (s *Store) InTx(ctx context.Context, fn func(tx gatehouse.Store) error) (err error) {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError(err, "", "")
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&Store{db: s.db, dialect: s.dialect, now: s.now, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return dbError(err, "", "")
+	}
+	return nil
 }

@@ -255,6 +255,7 @@ func testClientUpdates(t *testing.T, newStore newStoreFunc) {
 			Secrets:      c.Secrets[1:],
 			CreatedAt:    at(time.Hour), // ignored
 			UpdatedAt:    at(3*time.Hour + 9*time.Microsecond),
+			Version:      c.Version,
 		}
 		must(t, "UpdateClient", f.store.UpdateClient(ctx, want))
 		got, err := f.store.Client(ctx, c.ID)
@@ -263,7 +264,7 @@ func testClientUpdates(t *testing.T, newStore newStoreFunc) {
 		sameFields(t, "client", got, want)
 
 		c.UpdatedAt = at(4 * time.Hour)
-		c.Secrets = got.Secrets
+		c.Secrets, c.Version = got.Secrets, got.Version
 		must(t, "UpdateClient back", f.store.UpdateClient(ctx, c))
 		got, err = f.store.Client(ctx, c.ID)
 		must(t, "Client", err)

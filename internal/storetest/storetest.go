@@ -27,6 +27,8 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.Store) {
 		{"Accounts", testAccounts},
 		{"Clients", testClients},
 		{"ClientUpdates", testClientUpdates},
+		{"ClientVersions", testClientVersions},
+		{"Transactions", testTransactions},
 		{"SigningKeys", testSigningKeys},
 		{"KeyRotation", testKeyRotation},
 		{"EmergencyKeys", testEmergencyKeys},
