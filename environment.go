@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -119,6 +120,35 @@ func (s TokenSettings) Validate() error {
 	}
 	if s.Lifetime < time.Second || s.Lifetime > MaxTokenLifetime {
 		return Errorf(EINVALID, "token lifetime %s must be between 1s and 90 days", s.Lifetime)
+	}
+	return nil
+}
+
+// ValidateTokenFormat checks a token format.
+func ValidateTokenFormat(f string) error {
+	switch f {
+	case TokenFormatJWT, TokenFormatOpaque:
+		return nil
+	}
+	return Errorf(EINVALID, "token format %q must be %q or %q", f, TokenFormatJWT, TokenFormatOpaque)
+}
+
+// TokenLifetime returns a lifetime given in seconds, which must be between
+// one second and MaxTokenLifetime.
+func TokenLifetime(seconds int64) (time.Duration, error) {
+	max := int64(MaxTokenLifetime / time.Second)
+	if seconds < 1 || seconds > max {
+		return 0, Errorf(EINVALID, "lifetime_seconds must be between 1 and %d (90 days)", max)
+	}
+	return time.Duration(seconds) * time.Second, nil
+}
+
+// ValidateDefaultAudience checks a default audience: at most 512 characters
+// without spaces; "" is allowed only where emptyOK (an environment, where it
+// means none).
+func ValidateDefaultAudience(a string, emptyOK bool) error {
+	if (a == "" && !emptyOK) || len(a) > 512 || strings.ContainsAny(a, " \t\r\n") {
+		return Errorf(EINVALID, "default_audience %q must be at most 512 characters without spaces", a)
 	}
 	return nil
 }

@@ -1,37 +1,30 @@
 package adminapi
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
 )
 
 // createAccount serves POST /admin/v1/accounts.
-func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	var req wire.CreateAccountRequest
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		return err
 	}
-	a := &gatehouse.Account{Name: strings.TrimSpace(req.Name), CreatedAt: h.now().UTC()}
-	if err := a.Validate(); err != nil {
+	a, err := h.service.CreateAccount(r.Context(), p, req.Name)
+	if err != nil {
 		return err
 	}
-	if err := h.store.CreateAccount(r.Context(), a); err != nil {
-		return fmt.Errorf("create account: %w", err)
-	}
-	h.refresh(r.Context())
-	h.logger.InfoContext(r.Context(), "admin API: account created", "account_id", a.ID)
 	w.Header().Set("Location", Prefix+"accounts/"+strconv.FormatInt(a.ID, 10))
 	writeJSON(w, http.StatusCreated, accountJSON(a))
 	return nil
 }
 
 // listAccounts serves GET /admin/v1/accounts?limit=&after=.
-func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	q := r.URL.Query()
 	limit, err := pageLimit(q)
 	if err != nil {
@@ -44,9 +37,9 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	// One more than asked for tells whether another page follows.
-	accounts, err := h.store.Accounts(r.Context(), gatehouse.AccountFilter{AfterID: after, Limit: limit + 1})
+	accounts, err := h.service.Accounts(r.Context(), p, gatehouse.AccountFilter{AfterID: after, Limit: limit + 1})
 	if err != nil {
-		return fmt.Errorf("list accounts: %w", err)
+		return err
 	}
 	page := wire.AccountPage{Items: []wire.Account{}}
 	if len(accounts) > limit {
@@ -62,14 +55,14 @@ func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request) error {
 }
 
 // getAccount serves GET /admin/v1/accounts/{id}.
-func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	id, err := positiveID(r.PathValue("id"), "account id")
 	if err != nil {
 		return err
 	}
-	a, err := h.store.Account(r.Context(), id)
+	a, err := h.service.Account(r.Context(), p, id)
 	if err != nil {
-		return lookupError(err, fmt.Sprintf("account %d", id))
+		return err
 	}
 	writeJSON(w, http.StatusOK, accountJSON(a))
 	return nil

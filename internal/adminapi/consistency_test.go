@@ -3,7 +3,9 @@ package adminapi
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,15 +17,49 @@ import (
 // faultyStore is a real store with faults injected around some calls.
 type faultyStore struct {
 	gatehouse.Store
-	failCreateClient bool        // CreateClient fails
-	readsFail        atomic.Bool // Client and Clients fail (set after a mutation commits)
-	failReadsAfter   bool        // set readsFail once UpdateClient or RevokeClient commits
+	*faults
+	inTx bool // the Store is bound to a transaction
+}
 
-	mu           sync.Mutex
-	beforeUpdate func(s gatehouse.Store) // runs once, just before UpdateClient
+type faults struct {
+	failCreateClient bool        // CreateClient fails
+	readsFail        atomic.Bool // Client fails (set once a change commits)
+	failReadsAfter   bool        // set readsFail once a change commits
+
+	mu sync.Mutex
+	// beforeWrite runs once, just before the first write (a transaction or
+	// an UpdateClient): what another request commits meanwhile.
+	beforeWrite func(s gatehouse.Store)
 }
 
 var errInjected = errors.New("injected fault")
+
+func newFaultyStore(t *testing.T, f *faults) *faultyStore {
+	return &faultyStore{Store: openStore(t), faults: f}
+}
+
+func (s *faultyStore) runHook() {
+	s.mu.Lock()
+	hook := s.beforeWrite
+	s.beforeWrite = nil
+	s.mu.Unlock()
+	if hook != nil {
+		hook(s.Store)
+	}
+}
+
+func (s *faultyStore) InTx(ctx context.Context, fn func(tx gatehouse.Store) error) error {
+	if !s.inTx {
+		s.runHook()
+	}
+	err := s.Store.InTx(ctx, func(tx gatehouse.Store) error {
+		return fn(&faultyStore{Store: tx, faults: s.faults, inTx: true})
+	})
+	if err == nil && !s.inTx && s.failReadsAfter {
+		s.readsFail.Store(true)
+	}
+	return err
+}
 
 func (s *faultyStore) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	if s.failCreateClient {
@@ -40,22 +76,18 @@ func (s *faultyStore) Client(ctx context.Context, id string) (*gatehouse.Client,
 }
 
 func (s *faultyStore) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
-	s.mu.Lock()
-	hook := s.beforeUpdate
-	s.beforeUpdate = nil
-	s.mu.Unlock()
-	if hook != nil {
-		hook(s.Store)
+	if !s.inTx {
+		s.runHook()
 	}
 	err := s.Store.UpdateClient(ctx, c)
-	if err == nil && s.failReadsAfter {
+	if err == nil && !s.inTx && s.failReadsAfter {
 		s.readsFail.Store(true)
 	}
 	return err
 }
 
 func TestCreateClientWithoutAccountLeavesNoOrphanAccount(t *testing.T) {
-	store := &faultyStore{Store: openStore(t), failCreateClient: true}
+	store := newFaultyStore(t, &faults{failCreateClient: true})
 	f := newFixtureWithStore(t, store)
 	rec := f.do(t, "POST", "/admin/v1/clients", writeToken, `{"environment":"sandbox","name":"acme"}`)
 	checkError(t, rec, http.StatusInternalServerError, gatehouse.EINTERNAL)
@@ -69,10 +101,11 @@ func TestCreateClientWithoutAccountLeavesNoOrphanAccount(t *testing.T) {
 }
 
 func TestCommittedChangeIsAnsweredAsSuccess(t *testing.T) {
-	store := &faultyStore{Store: openStore(t), failReadsAfter: true}
+	store := newFaultyStore(t, &faults{})
 	f := newFixtureWithStore(t, store)
 	f.refreshErr = errInjected // the cache refresh fails too
 	c := f.createClient(t, `{"environment":"sandbox","name":"acme"}`)
+	store.failReadsAfter = true // every read after the rotation commits fails
 
 	var rotated wire.ClientWithSecret
 	decode(t, f.must(t, http.StatusOK, "POST", "/admin/v1/clients/"+c.ClientID+"/rotate", writeToken, ""), &rotated)
@@ -89,10 +122,10 @@ func TestCommittedChangeIsAnsweredAsSuccess(t *testing.T) {
 }
 
 func TestClientUpdateRacingRevokeKeepsTheRevocation(t *testing.T) {
-	store := &faultyStore{Store: openStore(t)}
+	store := newFaultyStore(t, &faults{})
 	f := newFixtureWithStore(t, store)
 	c := f.createClient(t, `{"environment":"sandbox","name":"acme"}`)
-	store.beforeUpdate = func(s gatehouse.Store) {
+	store.beforeWrite = func(s gatehouse.Store) {
 		// A revoke commits after the update read the client, before it writes.
 		if _, err := s.RevokeClient(context.Background(), c.ClientID, startTime); err != nil {
 			t.Errorf("revoke: %v", err)
@@ -114,5 +147,45 @@ func TestClientUpdateRacingRevokeKeepsTheRevocation(t *testing.T) {
 	case http.StatusConflict:
 	default:
 		t.Fatalf("status %d, want 200 (retried) or 409; body %s", rec.Code, rec.Body)
+	}
+}
+
+func TestACallerRotatingItsOwnCredentialIsRecordedAsItself(t *testing.T) {
+	store := openStore(t)
+	f := &fixture{store: store, now: startTime}
+	// The caller authenticates with a client's API key, checked against
+	// the store on every call, as the server does.
+	byAPIKey := func(r *http.Request) (*gatehouse.Principal, error) {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "no credential")
+		}
+		id, secret, err := gatehouse.ParseAPIKey(key)
+		if err != nil {
+			return authenticate(r)
+		}
+		c, err := store.Client(r.Context(), id)
+		if err != nil || !c.VerifySecret(secret, f.clock()) {
+			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "bad credential")
+		}
+		return &gatehouse.Principal{ClientID: c.ID, Environment: c.Environment, Scopes: []string{gatehouse.ScopeAdminWrite}}, nil
+	}
+	f.handler = New(Config{Store: store, Authenticate: byAPIKey, Rand: rand.NewChaCha8([32]byte{3}), Now: f.clock, Audit: store})
+	own := f.createClient(t, `{"environment":"sandbox","name":"self"}`)
+
+	rec := f.do(t, "POST", "/admin/v1/clients/"+own.ClientID+"/rotate", own.APIKey, `{"grace_seconds":0}`)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
+	}
+	rec = f.do(t, "POST", "/admin/v1/clients/"+own.ClientID+"/revoke", own.APIKey, "")
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("the rotated-out key still works: %d", rec.Code)
+	}
+	events, err := store.AuditEvents(context.Background(), gatehouse.AuditFilter{Object: "client:" + own.ClientID, Action: "client.rotate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Actor != "client:"+own.ClientID || events[0].SourceIP != "192.0.2.1" {
+		t.Fatalf("rotation audit records %+v, want one by client:%s", events, own.ClientID)
 	}
 }

@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -9,10 +8,10 @@ import (
 )
 
 // listEnvironments serves GET /admin/v1/environments.
-func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error {
-	envs, err := h.store.Environments(r.Context())
+func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
+	envs, err := h.service.Environments(r.Context(), p)
 	if err != nil {
-		return fmt.Errorf("list environments: %w", err)
+		return err
 	}
 	out := wire.EnvironmentList{Items: make([]wire.Environment, 0, len(envs))}
 	for _, e := range envs {
@@ -23,14 +22,10 @@ func (h *Handler) listEnvironments(w http.ResponseWriter, r *http.Request) error
 }
 
 // getEnvironment serves GET /admin/v1/environments/{env}.
-func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("env")
-	if !gatehouse.ValidEnvironmentName(name) {
-		return gatehouse.Errorf(gatehouse.ENOTFOUND, "environment %q not found", name)
-	}
-	env, err := h.store.Environment(r.Context(), name)
+func (h *Handler) getEnvironment(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
+	env, err := h.service.Environment(r.Context(), p, r.PathValue("env"))
 	if err != nil {
-		return lookupError(err, fmt.Sprintf("environment %q", name))
+		return err
 	}
 	writeJSON(w, http.StatusOK, h.environmentJSON(env))
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/bans"
 	"github.com/gatehouse-dev/gatehouse/internal/keyrotation"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 )
 
@@ -22,11 +23,15 @@ const Prefix = "/admin/v1/"
 // required.
 type Config struct {
 	Store gatehouse.Store
+	// Service carries out every change and read of clients, accounts,
+	// environments and users; nil makes one from the fields below, which
+	// is what tests do. A server shares one with its dashboard.
+	Service *manage.Service
 	// Authenticate returns who made the request, or an error with code
 	// gatehouse.EUNAUTHORIZED when the credential is missing or bad.
 	Authenticate func(r *http.Request) (*gatehouse.Principal, error)
 	// Refresh makes the server's in-memory credential cache see a change at
-	// once; it is called after every successful mutation. Nil skips it.
+	// once; it is called after every committed change. Nil skips it.
 	Refresh func(ctx context.Context) error
 	// IssuerURL returns the issuer of an environment. Nil shows "".
 	IssuerURL func(env string) string
@@ -42,7 +47,10 @@ type Config struct {
 	MasterKey *masterkey.Keyring
 	// KeyRotator rotates signing keys; nil makes one with the defaults.
 	KeyRotator *keyrotation.Rotator
-	// Audit records every mutation (protection.go); nil records none.
+	// Audit records the mutations the service does not record itself:
+	// refused and failed ones, signing-key rotations and lifted bans
+	// (audit.go); nil records none. The service writes the record of each
+	// of its changes in the change's own transaction.
 	Audit gatehouse.AuditAppender
 	// Bans is the token endpoint's ban list; nil shows none.
 	Bans bans.List
@@ -51,6 +59,7 @@ type Config struct {
 // Handler serves the admin API. Mount it at Prefix; it sees full paths.
 type Handler struct {
 	store        gatehouse.Store
+	service      *manage.Service
 	authenticate func(r *http.Request) (*gatehouse.Principal, error)
 	refreshCache func(ctx context.Context) error
 	issuerURL    func(env string) string
@@ -80,7 +89,9 @@ type route struct {
 	method string
 	path   string
 	access access
-	handle func(h *Handler, w http.ResponseWriter, r *http.Request) error
+	// handle serves the request for p, the caller authenticated once by
+	// the endpoint wrapper (nil on public routes).
+	handle func(h *Handler, w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error
 }
 
 // routes is the one list of endpoints: New registers it and the tests check
@@ -147,6 +158,11 @@ func New(cfg Config) *Handler {
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
+	if h.service = cfg.Service; h.service == nil {
+		h.service = manage.New(manage.Config{
+			Store: cfg.Store, Rand: cfg.Rand, Now: cfg.Now, Logger: h.logger, MasterKey: cfg.MasterKey, Refresh: cfg.Refresh,
+		})
+	}
 	if h.keyRotator == nil {
 		h.keyRotator = keyrotation.New(keyrotation.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: h.logger})
 	}
@@ -173,44 +189,50 @@ func New(cfg Config) *Handler {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-// endpoint wraps a route: it authenticates and authorises the caller, runs
-// the handler, and writes the error the handler returns.
+// endpoint wraps a route: it authenticates the caller once, checks the
+// route's scope, runs the handler with the principal (and its address),
+// writes the error the handler returns, and records in the audit log what
+// the service did not (audit.go).
 func (h *Handler) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h.authorize(r, rt.access); err != nil {
-			h.writeError(w, r, err)
-			return
+		var p *gatehouse.Principal
+		if rt.access != public {
+			var err error
+			if p, err = h.authorize(r, rt.access); err != nil {
+				h.refused(r, rt, err)
+				h.writeError(w, r, err)
+				return
+			}
 		}
-		w, audited := h.auditMutation(w, r, rt)
-		err := rt.handle(h, w, r)
+		err := rt.handle(h, w, r, p)
 		if err != nil {
 			h.writeError(w, r, err)
 		}
-		audited(err)
+		h.auditMutation(r, rt, p, err)
 	})
 }
 
-// authorize checks that the caller may use a route of the given access.
-func (h *Handler) authorize(r *http.Request, a access) error {
-	if a == public {
-		return nil
-	}
+// authorize authenticates the caller and checks that it may use a route of
+// the given access; the service checks again what it does for whom. The
+// principal carries the caller's address.
+func (h *Handler) authorize(r *http.Request, a access) (*gatehouse.Principal, error) {
 	p, err := h.authenticate(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p == nil {
-		return gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token or admin API key is required")
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a bearer token or admin API key is required")
 	}
+	p.SourceIP = remoteIP(r)
 	switch {
 	case p.HasScope(gatehouse.ScopeAdminWrite):
-		return nil
+		return p, nil
 	case a == readScope && p.HasScope(gatehouse.ScopeAdminRead):
-		return nil
+		return p, nil
 	case a == readScope:
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s or %s", gatehouse.ScopeAdminRead, gatehouse.ScopeAdminWrite)
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s or %s", gatehouse.ScopeAdminRead, gatehouse.ScopeAdminWrite)
 	}
-	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s", gatehouse.ScopeAdminWrite)
+	return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s", gatehouse.ScopeAdminWrite)
 }
 
 // methodNotAllowed answers a known path asked with a method it does not
@@ -228,10 +250,9 @@ func (h *Handler) methodNotAllowed(methods []string) http.Handler {
 	})
 }
 
-// refresh tells the credential cache about a stored change. The change is
-// committed whatever happens here, so a failure is logged, not returned:
-// answering with an error would make the caller retry a mutation that
-// already succeeded.
+// refresh tells the credential cache about a change the handler stored
+// itself (signing keys). The change is committed whatever happens here, so a
+// failure is logged, not returned.
 func (h *Handler) refresh(ctx context.Context) {
 	if h.refreshCache == nil {
 		return

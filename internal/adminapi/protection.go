@@ -2,13 +2,11 @@ package adminapi
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -24,23 +22,8 @@ func rateLimitsJSON(l gatehouse.RateLimits) wire.RateLimits {
 	}
 }
 
-// patchRateLimits applies p to l; Environment.Validate checks the result.
-func patchRateLimits(l *gatehouse.RateLimits, p *wire.RateLimitsPatch) {
-	if p == nil {
-		return
-	}
-	for _, f := range []struct {
-		src *int
-		dst *int
-	}{{p.ClientPerMinute, &l.ClientPerMinute}, {p.ClientBurst, &l.ClientBurst}, {p.IPPerMinute, &l.IPPerMinute}, {p.IPBurst, &l.IPBurst}} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
-}
-
 // listBans serves GET /admin/v1/bans.
-func (h *Handler) listBans(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) listBans(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	if h.bans == nil {
 		writeJSON(w, http.StatusOK, wire.BanList{Items: []wire.Ban{}})
 		return nil
@@ -63,7 +46,7 @@ func (h *Handler) listBans(w http.ResponseWriter, r *http.Request) error {
 // liftBan serves DELETE /admin/v1/bans/{subject}: the subject is an IP
 // address (an IPv6 one lifts the ban of its /64) or an IPv6 /64 with its
 // slash escaped (%2F). Lifting a ban that does not exist is 404.
-func (h *Handler) liftBan(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) liftBan(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	raw, err := url.PathUnescape(r.PathValue("subject"))
 	if err != nil {
 		raw = r.PathValue("subject")
@@ -144,7 +127,7 @@ func auditEventJSON(e *gatehouse.AuditEvent) wire.AuditEvent {
 
 // listAudit serves GET /admin/v1/audit: a page of events, oldest first
 // (after= pages on) or newest first with order=desc (before= pages on).
-func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	f, err := auditFilter(r.URL.Query(), maxPageLimit)
 	if err != nil {
 		return err
@@ -175,7 +158,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 // exportAudit serves GET /admin/v1/audit/export: every matching event as
 // JSON lines (application/x-ndjson), oldest first, streamed page by page
 // so that an export of millions of events holds one page in memory.
-func (h *Handler) exportAudit(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) exportAudit(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	f, err := auditFilter(r.URL.Query(), 1<<30)
 	if err != nil {
 		return err
@@ -226,163 +209,5 @@ func (h *Handler) exportAudit(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	return nil
-}
-
-// auditMutation returns the writer a mutation's handler writes to, and a
-// function to call with the handler's error once it is done, which appends
-// the mutation to the audit log: who (the admin client), from where, what
-// (an action named after the route) on which object, and the outcome. Reads
-// are not audited; reveal audits itself, with the user who re-entered a
-// password.
-func (h *Handler) auditMutation(w http.ResponseWriter, r *http.Request, rt route) (http.ResponseWriter, func(error)) {
-	if h.audit == nil || rt.method == http.MethodGet || strings.HasSuffix(rt.path, "/reveal") {
-		return w, func(error) {}
-	}
-	cw := &captureWriter{ResponseWriter: w}
-	return cw, func(err error) {
-		action, object := auditAction(rt, r)
-		e := &gatehouse.AuditEvent{
-			Time: h.now().UTC(), Actor: "anonymous", SourceIP: remoteIP(r), Action: action, Object: object,
-			Environment: r.PathValue("env"), Outcome: gatehouse.OutcomeSuccess,
-		}
-		if p, aerr := h.authenticate(r); aerr == nil && p != nil {
-			e.Actor = "client:" + p.ClientID
-		}
-		if err != nil {
-			e.Outcome = gatehouse.OutcomeFailure
-			if code := gatehouse.ErrorCode(err); code != gatehouse.EINTERNAL && code != gatehouse.EUNAVAILABLE {
-				e.Outcome = gatehouse.OutcomeDenied
-			}
-			e.Detail = "error " + gatehouse.ErrorCode(err)
-		} else if created := cw.created(); created.object != "" {
-			if e.Object == "" {
-				e.Object = created.object
-			}
-			if e.Environment == "" {
-				e.Environment = created.environment
-			}
-		}
-		if id, ok := strings.CutPrefix(e.Object, "client:"); ok && e.Environment == "" {
-			if c, cerr := h.store.Client(context.WithoutCancel(r.Context()), id); cerr == nil {
-				e.Environment = c.Environment
-			}
-		}
-		if aerr := h.audit.AppendAudit(context.WithoutCancel(r.Context()), e); aerr != nil {
-			h.logger.ErrorContext(r.Context(), "admin API: audit of a mutation failed", "action", action, "object", object, "err", aerr)
-		}
-	}
-}
-
-// auditAction names a mutation after its route: the resource, the fixed
-// path segments after it, and for a plain path the verb of its method
-// ("client.create", "client.rotate", "client.secrets.revoke",
-// "environment.update", "ban.delete"). The object is the resource the path
-// names ("client:<id>").
-func auditAction(rt route, r *http.Request) (action, object string) {
-	segs := strings.Split(strings.TrimPrefix(rt.path, Prefix), "/")
-	resource := strings.TrimSuffix(segs[0], "s")
-	parts := []string{resource}
-	for _, s := range segs[1:] {
-		if strings.HasPrefix(s, "{") {
-			if object == "" {
-				object = resource + ":" + r.PathValue(strings.Trim(s, "{}"))
-			}
-			continue
-		}
-		parts = append(parts, s)
-	}
-	if resource == "ban" { // the object is an address; lifting is "ip.unban"
-		return gatehouse.ActionIPBanLifted, "ip:" + r.PathValue("subject")
-	}
-	if len(parts) == 1 || strings.HasSuffix(rt.path, "}") {
-		parts = append(parts, map[string]string{
-			http.MethodPost: "create", http.MethodPut: "update", http.MethodPatch: "update", http.MethodDelete: "delete",
-		}[rt.method])
-	}
-	return strings.Join(parts, "."), object
-}
-
-// captureWriter keeps the start of a successful creation's answer, so that
-// the audit record can name what was created. Only ids are read from it;
-// the answer itself (which may hold a new secret) is never recorded.
-type captureWriter struct {
-	http.ResponseWriter
-	status int
-	head   []byte
-}
-
-func (c *captureWriter) WriteHeader(status int) {
-	if c.status == 0 {
-		c.status = status
-	}
-	c.ResponseWriter.WriteHeader(status)
-}
-
-func (c *captureWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	if c.status == http.StatusCreated && len(c.head) < 64<<10 {
-		c.head = append(c.head, b[:min(len(b), 64<<10-len(c.head))]...)
-	}
-	return c.ResponseWriter.Write(b)
-}
-
-// Flush passes a flush on to the underlying writer.
-func (c *captureWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-type createdObject struct{ object, environment string }
-
-// created names what a 201 answer created: a client, an account or an
-// environment.
-func (c *captureWriter) created() createdObject {
-	if c.status != http.StatusCreated || len(c.head) == 0 {
-		return createdObject{}
-	}
-	var v struct {
-		ClientID    string          `json:"client_id"`
-		ID          json.RawMessage `json:"id"`
-		Name        string          `json:"name"`
-		Environment string          `json:"environment"`
-		Issuer      *string         `json:"issuer"`
-	}
-	if json.Unmarshal(c.head, &v) != nil {
-		return createdObject{}
-	}
-	switch {
-	case v.ClientID != "":
-		return createdObject{"client:" + v.ClientID, v.Environment}
-	case v.Issuer != nil && v.Name != "":
-		return createdObject{"environment:" + v.Name, v.Name}
-	case len(v.ID) > 0:
-		if id, err := strconv.ParseInt(string(v.ID), 10, 64); err == nil {
-			return createdObject{"account:" + strconv.FormatInt(id, 10), ""}
-		}
-	}
-	return createdObject{}
-}
-
-// clientUsage serves GET /admin/v1/clients/{client_id}/usage: how many
-// tokens the client obtained and when it last did.
-func (h *Handler) clientUsage(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.loadClient(r)
-	if err != nil {
-		return err
-	}
-	out := wire.ClientUsage{ClientID: c.ID, Environment: c.Environment}
-	u, err := h.store.ClientUsage(r.Context(), c.ID)
-	switch {
-	case err == nil:
-		last := u.LastUsedAt.UTC()
-		out.Tokens, out.LastUsedAt = u.Tokens, &last
-	case gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND:
-		return fmt.Errorf("load usage of client %s: %w", c.ID, err)
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }

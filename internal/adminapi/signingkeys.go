@@ -13,7 +13,7 @@ import (
 
 // listSigningKeys serves GET /admin/v1/environments/{env}/keys: the public
 // halves of the environment's keys with their place in the rotation.
-func (h *Handler) listSigningKeys(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) listSigningKeys(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	env, err := h.signingKeyEnvironment(r)
 	if err != nil {
 		return err
@@ -30,7 +30,7 @@ func (h *Handler) listSigningKeys(w http.ResponseWriter, r *http.Request) error 
 // an optional body {"algorithm":"EdDSA","now":false}: it publishes a next
 // key, which signs after the publication delay (409 while a rotation is
 // under way); with "now" the new key signs at once.
-func (h *Handler) rotateSigningKey(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) rotateSigningKey(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	var req wire.RotateKeysRequest
 	if err := decodeJSON(w, r, &req, true); err != nil {
 		return err
@@ -73,14 +73,14 @@ func (h *Handler) rotateSigningKey(w http.ResponseWriter, r *http.Request) error
 // revokeSigningKey serves POST /admin/v1/environments/{env}/keys/{kid}/revoke:
 // the key leaves the JWKS at once and every token it signed is inactive.
 // 409 for the active key (rotate with "now" first).
-func (h *Handler) revokeSigningKey(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) revokeSigningKey(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	return h.changeSigningKey(w, r, h.keyRotator.Revoke)
 }
 
 // cancelSigningKey serves DELETE /admin/v1/environments/{env}/keys/{kid}: it
 // cancels a pending rotation by deleting its next key, which never signed.
 // 409 for a key that is not next.
-func (h *Handler) cancelSigningKey(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) cancelSigningKey(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
 	return h.changeSigningKey(w, r, h.keyRotator.CancelNext)
 }
 

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,15 +10,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
-	"github.com/gatehouse-dev/gatehouse/internal/password"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 	"github.com/gatehouse-dev/gatehouse/internal/provision"
-)
-
-// Names the first start gives to what it creates.
-const (
-	adminClientName = "gatehouse-admin"
-	operatorEmail   = "admin@localhost"
-	operatorAccount = "Gatehouse operators"
 )
 
 func adminKeyPath(dataDir string) string { return filepath.Join(dataDir, "admin.key") }
@@ -55,18 +47,23 @@ func (m *Main) ensureEnvironment(ctx context.Context, name string) error {
 }
 
 // ensureAdminKey makes sure the admin client exists. The first start
-// creates it and writes its API key to admin.key. Later starts leave it
-// alone: another replica on the same database may hold the key, and
-// rotating it here would lock that one out. A missing or stale admin.key is
-// reported; `gatehouse migrate --reset-admin-key` replaces it.
+// creates it (with its operators' account, in one transaction) and writes
+// its API key to admin.key. Later starts leave it alone: another replica on
+// the same database may hold the key, and rotating it here would lock that
+// one out. A missing or stale admin.key is reported; `gatehouse migrate
+// --reset-admin-key` replaces it.
 func (m *Main) ensureAdminKey(ctx context.Context) error {
-	client, err := findAdminClient(ctx, m.store)
+	client, err := m.service.FindAdminClient(ctx)
 	if err != nil {
 		return err
 	}
 	path := adminKeyPath(m.Config.DataDir)
 	if client == nil {
-		if err := writeAdminKey(ctx, m.store, nil, path, m.Rand, m.Now()); err != nil {
+		created, err := m.service.CreateAdminClient(ctx)
+		if err != nil {
+			return fmt.Errorf("admin client: %w", err)
+		}
+		if err := writeAdminKey(path, created); err != nil {
 			return err
 		}
 		m.Logger.Info("created the admin client and wrote its API key", "path", path)
@@ -95,100 +92,50 @@ func ResetAdminKey(ctx context.Context, cfg Config, r io.Reader, now time.Time) 
 	if err := store.Migrate(ctx); err != nil {
 		return "", err
 	}
-	client, err := findAdminClient(ctx, store)
+	service := manage.New(manage.Config{Store: store, Rand: r, Now: func() time.Time { return now }})
+	client, err := service.FindAdminClient(ctx)
 	if err != nil {
 		return "", err
 	}
+	var renewed *manage.ClientWithSecret
+	if client == nil {
+		renewed, err = service.CreateAdminClient(ctx)
+	} else {
+		renewed, err = service.RenewSecret(ctx, manage.System(), client.ID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("admin client: %w", err)
+	}
 	path = adminKeyPath(cfg.DataDir)
-	return path, writeAdminKey(ctx, store, client, path, r, now)
+	return path, writeAdminKey(path, renewed)
 }
 
-// writeAdminKey gives the admin client (created when nil) a new secret and
-// writes its API key to path with mode 0600.
-func writeAdminKey(ctx context.Context, store gatehouse.Store, client *gatehouse.Client, path string, r io.Reader, now time.Time) error {
-	secret, err := gatehouse.NewSecret(r)
-	if err != nil {
-		return err
-	}
-	now = now.UTC()
-	if client == nil {
-		acct := &gatehouse.Account{Name: operatorAccount, CreatedAt: now}
-		if err := store.CreateAccount(ctx, acct); err != nil {
-			return fmt.Errorf("operators account: %w", err)
-		}
-		id, err := gatehouse.NewClientID(r)
-		if err != nil {
-			return err
-		}
-		client = &gatehouse.Client{
-			ID: id, Environment: gatehouse.EnvAdmin, AccountID: acct.ID, Name: adminClientName,
-			Scopes: []string{gatehouse.ScopeAdminRead, gatehouse.ScopeAdminWrite}, Status: gatehouse.ClientActive,
-			Secrets:   []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now}},
-			CreatedAt: now, UpdatedAt: now,
-		}
-		if err := store.CreateClient(ctx, client); err != nil {
-			return fmt.Errorf("admin client: %w", err)
-		}
-	} else {
-		client.Secrets = []gatehouse.Secret{{Hash: gatehouse.HashSecret(secret), CreatedAt: now}}
-		client.UpdatedAt = now
-		if err := store.UpdateClient(ctx, client); err != nil {
-			return fmt.Errorf("admin client: %w", err)
-		}
-	}
-	if err := writeFileAtomic(path, []byte(gatehouse.FormatAPIKey(gatehouse.EnvAdmin, client.ID, secret)+"\n"), 0o600); err != nil {
+// writeAdminKey writes the admin client's API key to path with mode 0600.
+func writeAdminKey(path string, c *manage.ClientWithSecret) error {
+	if err := writeFileAtomic(path, []byte(c.APIKey()+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write admin key: %w", err)
 	}
 	return nil
-}
-
-func findAdminClient(ctx context.Context, store gatehouse.Store) (*gatehouse.Client, error) {
-	for f := (gatehouse.ClientFilter{Environment: gatehouse.EnvAdmin, Limit: 1000}); ; {
-		page, err := store.Clients(ctx, f)
-		if err != nil {
-			return nil, fmt.Errorf("list admin clients: %w", err)
-		}
-		for _, c := range page {
-			if c.Name == adminClientName && c.Active() {
-				return c, nil
-			}
-		}
-		if len(page) < f.Limit {
-			return nil, nil
-		}
-		f.AfterID = page[len(page)-1].ID
-	}
 }
 
 // ensureOperator creates the first operator user. Its password is
 // GATEHOUSE_ADMIN_PASSWORD, or a random one printed once to the terminal
 // (never to the log).
 func (m *Main) ensureOperator(ctx context.Context) error {
-	_, err := m.store.UserByEmail(ctx, operatorEmail)
-	if err == nil {
-		return nil
-	} else if !errors.Is(err, gatehouse.ErrNotFound) {
-		return fmt.Errorf("operator user: %w", err)
-	}
 	pw := m.Config.AdminPassword
 	generated := pw == ""
 	if generated {
+		var err error
 		if pw, err = gatehouse.RandomString(m.Rand, 20); err != nil {
 			return err
 		}
 	}
-	hash, err := password.Hash(pw, m.Rand)
+	created, err := m.service.EnsureOperator(ctx, pw)
 	if err != nil {
 		return err
 	}
-	u := &gatehouse.User{Email: operatorEmail, PasswordHash: hash, Operator: true, CreatedAt: m.Now().UTC()}
-	if err := m.store.CreateUser(ctx, u); errors.Is(err, gatehouse.ErrConflict) {
-		return nil // another replica created it
-	} else if err != nil {
-		return fmt.Errorf("operator user: %w", err)
-	}
-	if generated {
-		fmt.Fprintf(m.Stderr, "\nFirst start: operator %s has password %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n\n", operatorEmail, pw)
+	if created && generated {
+		fmt.Fprintf(m.Stderr, "\nFirst start: operator %s has password %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n\n", manage.OperatorEmail, pw)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
 	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
 	"github.com/gatehouse-dev/gatehouse/internal/keyrotation"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 	"github.com/gatehouse-dev/gatehouse/internal/revfeed"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
@@ -40,6 +41,7 @@ type Main struct {
 	issuer    *tokens.Issuer
 	rotator   *keyrotation.Rotator // signing-key rotation (keyrotation.go)
 	feed      *revfeed.Hub         // the revocation feed's state
+	service   *manage.Service      // administration, shared by every front end
 	listener  net.Listener
 	http      *http.Server
 	publicURL string
@@ -112,6 +114,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.publicURL == "" {
 		m.publicURL = "http://" + ln.Addr().String()
 	}
+	m.service = manage.New(manage.Config{
+		Store: store, Rand: m.Rand, Now: m.Now, Logger: m.Logger, MasterKey: m.masterKey,
+		Refresh: m.refreshCache, PublicURL: m.publicURL,
+	})
 	if err := m.bootstrap(ctx); err != nil {
 		return fmt.Errorf("first-start bootstrap: %w", err)
 	}
@@ -133,6 +139,7 @@ func (m *Main) Open(ctx context.Context) error {
 	admin := adminapi.New(adminapi.Config{
 		KeyRotator:   m.rotator,
 		Store:        store,
+		Service:      m.service,
 		Authenticate: m.authenticateAdmin,
 		Refresh:      m.dir.Refresh,
 		IssuerURL:    m.IssuerURL,
@@ -169,6 +176,20 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	return nil
 }
+
+// refreshCache makes the credential cache see committed changes at once;
+// before the cache is loaded (first-start bootstrap) there is nothing to do.
+func (m *Main) refreshCache(ctx context.Context) error {
+	if m.dir == nil {
+		return nil
+	}
+	return m.dir.Refresh(ctx)
+}
+
+// Service is the administration service (known after Open): what the admin
+// API and the dashboard call to change clients, accounts, environments and
+// users.
+func (m *Main) Service() *manage.Service { return m.service }
 
 // IssuerURL returns the issuer of an environment: {public_url}/realms/{env}.
 func (m *Main) IssuerURL(env string) string { return m.publicURL + "/realms/" + env }
