@@ -16,6 +16,7 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/password"
@@ -324,13 +326,29 @@ func (s *server) createUser(t *testing.T, email string, accountID int64, role st
 	}
 	defer st.Close()
 	pw := "password-of-" + email
-	hash, err := password.Hash(pw, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hash := cheapHash(t, pw)
 	u := &gatehouse.User{Email: email, PasswordHash: hash, AccountID: accountID, Role: role}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatalf("create user %s: %v", email, err)
 	}
 	return pw
+}
+
+// cheapHash is an argon2id hash of pw in the format internal/password
+// writes, with a small cost (8 MiB, one pass) so that browser tests that
+// sign in many times stay fast; verification reads the cost from the hash,
+// so the server checks it through its ordinary path.
+func cheapHash(t *testing.T, pw string) string {
+	t.Helper()
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		t.Fatal(err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, 1, 8*1024, 1, 32)
+	enc := base64.RawStdEncoding
+	hash := fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, 8*1024, 1, 1, enc.EncodeToString(salt), enc.EncodeToString(key))
+	if ok, err := password.Verify(pw, hash); !ok || err != nil {
+		t.Fatalf("the cheap hash does not verify: %v", err)
+	}
+	return hash
 }

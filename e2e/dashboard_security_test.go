@@ -60,7 +60,8 @@ func TestDashboardWrongPasswordsLockTheAccountThenBanTheAddress(t *testing.T) {
 	// every user, and the ban is the token endpoint's (operators see it).
 	b2 := newBrowser(t, s)
 	for i := range 3 {
-		b2.signIn(fmt.Sprintf("nobody%d@example.com", i), "guess")
+		_, guessed, _ := s.newAccountUser(t, fmt.Sprintf("Initech%d", i), gatehouse.RoleViewer)
+		b2.signIn(guessed, "guess")
 	}
 	if status := b2.signIn(otherEmail, otherPW); status != http.StatusTooManyRequests || !strings.Contains(b2.text("#signin-error"), "network") {
 		t.Fatalf("after %d failures from one address: status %d, want 429 for the banned address", 6, status)
