@@ -123,6 +123,7 @@ func TestDashboardTOTP(t *testing.T) {
 	if status := b.open("/ui/account/security"); !b.has("#email") {
 		t.Fatalf("a page before the code: status %d, want the sign-in form", status)
 	}
+	b.screenshot("signin-code")
 	if status := signInWithCode("123456"); status != http.StatusUnauthorized {
 		t.Fatalf("a wrong code: status %d, want 401", status)
 	}
@@ -209,6 +210,7 @@ func TestDashboardSignOutEverywhereEndsOtherSessions(t *testing.T) {
 		}
 	}
 	laptop.open("/ui/account/security")
+	laptop.screenshot("security")
 	laptop.click("#signout-everywhere")
 	if !laptop.has("#email") || !strings.Contains(laptop.text(".flash"), "2 sessions ended") {
 		t.Fatalf("after sign-out everywhere: want the sign-in page saying 2 sessions ended")
