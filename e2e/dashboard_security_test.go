@@ -120,10 +120,10 @@ func TestDashboardTOTP(t *testing.T) {
 	// Between password and code the session reaches nothing but the
 	// code form.
 	b.signIn(email, pw)
+	b.screenshot("signin-code")
 	if status := b.open("/ui/account/security"); !b.has("#email") {
 		t.Fatalf("a page before the code: status %d, want the sign-in form", status)
 	}
-	b.screenshot("signin-code")
 	if status := signInWithCode("123456"); status != http.StatusUnauthorized {
 		t.Fatalf("a wrong code: status %d, want 401", status)
 	}
