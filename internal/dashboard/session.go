@@ -163,5 +163,5 @@ func (d *Dashboard) signOutEverywhere(w http.ResponseWriter, r *http.Request, c 
 
 // principalOf is the signed-in user as the service layer knows them.
 func principalOf(r *http.Request, c *Caller) *gatehouse.Principal {
-	return &gatehouse.Principal{AccountID: c.User.AccountID}
+	return gatehouse.UserPrincipal(c.User, clientIP(r).String())
 }
