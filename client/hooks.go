@@ -16,9 +16,10 @@ type Fetch struct {
 	Attempt int
 }
 
-// Hooks are called around token requests, from the goroutine that sends
-// them and with no lock held, so they may log or update metrics; they must
-// not block for long. Any field may be nil.
+// Hooks are called around token requests with no lock held, so they may
+// log or update metrics; they must not block for long. FetchStart is called
+// by the caller whose call starts the request, before Token returns to it;
+// the others by the goroutine that sent the request. Any field may be nil.
 type Hooks struct {
 	// FetchStart is called before a token request is sent.
 	FetchStart func(f Fetch)

@@ -50,9 +50,10 @@ type cached struct {
 
 // call is one token request that callers may wait for.
 type call struct {
-	done chan struct{}
-	tok  *oauth2.Token
-	err  error
+	done    chan struct{}
+	attempt int
+	tok     *oauth2.Token
+	err     error
 }
 
 // New returns a token source for cfg, or an error when cfg is incomplete
@@ -85,22 +86,27 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	}
 	s.mu.Lock()
 	if cur := s.cur.Load(); cur != nil && now.Before(cur.staleAt) {
+		var bg *call
 		if s.call == nil && !now.Before(s.retryAt) {
-			s.start(true)
+			bg = s.newCall()
 		}
 		s.mu.Unlock()
+		s.launch(bg, true)
 		return cur.tok, nil
 	}
 	c := s.call
+	var started *call
 	if c == nil {
 		if now.Before(s.retryAt) {
 			err := &BackoffError{Until: s.retryAt, Err: s.lastErr}
 			s.mu.Unlock()
 			return nil, err
 		}
-		c = s.start(false)
+		c = s.newCall()
+		started = c
 	}
 	s.mu.Unlock()
+	s.launch(started, false)
 	select {
 	case <-c.done:
 		return c.tok, c.err
@@ -124,21 +130,29 @@ func (s *TokenSource) Invalidate(tok *oauth2.Token) {
 	s.mu.Unlock()
 }
 
-// start starts a token request; s.mu is held.
-func (s *TokenSource) start(background bool) *call {
-	c := &call{done: make(chan struct{})}
+// newCall records a token request about to start; s.mu is held.
+func (s *TokenSource) newCall() *call {
+	c := &call{done: make(chan struct{}), attempt: s.failures + 1}
 	s.call = c
-	f := Fetch{Dialect: s.cfg.Dialect, TokenURL: s.cfg.TokenURL, Background: background, Attempt: s.failures + 1}
-	go s.run(c, f)
 	return c
+}
+
+// launch calls the FetchStart hook and sends c's request in a goroutine;
+// it does nothing when c is nil. s.mu is not held.
+func (s *TokenSource) launch(c *call, background bool) {
+	if c == nil {
+		return
+	}
+	f := Fetch{Dialect: s.cfg.Dialect, TokenURL: s.cfg.TokenURL, Background: background, Attempt: c.attempt}
+	if s.cfg.Hooks.FetchStart != nil {
+		s.cfg.Hooks.FetchStart(f)
+	}
+	go s.run(c, f)
 }
 
 // run sends the request of c, records its outcome and wakes its waiters.
 func (s *TokenSource) run(c *call, f Fetch) {
 	h := s.cfg.Hooks
-	if h.FetchStart != nil {
-		h.FetchStart(f)
-	}
 	sent := s.cfg.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.FetchTimeout)
 	got, err := s.cfg.fetch(ctx, sent)

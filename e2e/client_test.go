@@ -398,3 +398,50 @@ func TestClientHonoursTheServersRateLimit(t *testing.T) {
 		t.Fatalf("%d token requests, want 2", n)
 	}
 }
+
+// TestClientKeepsItsTokenWhileTheServerFails runs a real server whose cache
+// stops following the store (no poll) and refuses token requests with 503
+// once it is 3 s old: the source's refreshes fail, it keeps handing out its
+// still-valid token, and reports the 503 once the token is gone. (Recovery
+// is in the client package's tests: this server stays stale.)
+func TestClientKeepsItsTokenWhileTheServerFails(t *testing.T) {
+	s := startServer(t, app.Config{CachePoll: time.Hour, CacheMaxStaleness: 3 * time.Second})
+	c := s.createClient(t, wire.CreateClientRequest{})
+	clk := &testClock{t: time.Now()}
+	var f inFlight
+	src, err := client.New(client.Config{TokenURL: s.tokenURL("sandbox"), ClientID: c.ClientID, ClientSecret: c.ClientSecret, Now: clk.Now, Hooks: f.hooks()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := src.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error { // the server's cache goes stale
+		resp := postForm(t, s.tokenURL("sandbox"), url.Values{"grant_type": {"client_credentials"}}, c.ClientID, c.ClientSecret)
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			return errNotYet
+		}
+		return nil
+	})
+
+	clk.Add(250 * time.Second) // past 80 % of 300 s: refreshes start, and fail
+	for range 20 {
+		tok, err := src.Token()
+		if err != nil || tok.AccessToken != first.AccessToken {
+			t.Fatalf("while refreshes fail: %v", err)
+		}
+		f.settle(t)
+		clk.Add(2 * time.Second)
+	}
+	if f.started.Load() < 3 {
+		t.Fatalf("%d token requests in 40 s of failures, want refreshes to be retried", f.started.Load())
+	}
+	clk.Add(time.Minute) // past expiry
+	_, err = src.Token()
+	var re *client.RetrieveError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusServiceUnavailable || re.ErrorCode != "temporarily_unavailable" {
+		t.Fatalf("after expiry: %v, want 503 temporarily_unavailable", err)
+	}
+
+}
