@@ -58,18 +58,27 @@ type Recorder struct {
 
 type usageShard struct {
 	mu      sync.Mutex
-	clients map[usageKey]*gatehouse.ClientUsage
+	clients map[string]*dayCount
+	// ended holds the counts of days that ended since the last write, so
+	// that a write spanning midnight credits each day with its own tokens.
+	ended []gatehouse.ClientUsage
 }
 
-// usageKey is what usage is counted under: a client and a UTC day, so that
-// a write spanning midnight credits each day with its own tokens.
-type usageKey struct {
-	clientID string
-	day      int64 // Unix seconds of midnight UTC
+// dayCount is a client's usage on one UTC day.
+type dayCount struct {
+	gatehouse.ClientUsage
+	day int64
 }
 
-func keyOf(clientID string, t time.Time) usageKey {
-	return usageKey{clientID: clientID, day: gatehouse.UsageDay(t).Unix()}
+// dayOf numbers the UTC day of t (days since 1970-01-01). It is cheap on
+// purpose: it runs once per token.
+func dayOf(t time.Time) int64 {
+	sec := t.Unix()
+	day := sec / 86400
+	if sec < 0 && sec%86400 != 0 {
+		day--
+	}
+	return day
 }
 
 // New returns a Recorder; start it with Run.
@@ -97,7 +106,7 @@ func New(cfg Config) *Recorder {
 	}
 	r := &Recorder{cfg: cfg, events: make(chan *gatehouse.AuditEvent, cfg.QueueSize), seed: maphash.MakeSeed(), flushed: make(chan struct{})}
 	for i := range r.usage {
-		r.usage[i].clients = map[usageKey]*gatehouse.ClientUsage{}
+		r.usage[i].clients = map[string]*dayCount{}
 	}
 	return r
 }
@@ -126,12 +135,16 @@ func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
 // account at now.
 func (r *Recorder) ClientUsed(clientID, env string, accountID int64, now time.Time) {
 	s := &r.usage[maphash.String(r.seed, clientID)%usageShards]
-	k := keyOf(clientID, now)
+	day := dayOf(now)
 	s.mu.Lock()
-	u := s.clients[k]
-	if u == nil {
-		u = &gatehouse.ClientUsage{ClientID: clientID, Environment: env, AccountID: accountID}
-		s.clients[k] = u
+	u := s.clients[clientID]
+	switch {
+	case u == nil:
+		u = &dayCount{ClientUsage: gatehouse.ClientUsage{ClientID: clientID, Environment: env, AccountID: accountID}, day: day}
+		s.clients[clientID] = u
+	case day > u.day: // midnight passed: the day's count is complete
+		s.ended = append(s.ended, u.ClientUsage)
+		u.Tokens, u.LastUsedAt, u.day = 0, time.Time{}, day
 	}
 	u.Tokens++
 	if now.After(u.LastUsedAt) {
@@ -229,11 +242,13 @@ func (r *Recorder) writeUsage() {
 	for i := range r.usage {
 		s := &r.usage[i]
 		s.mu.Lock()
+		list = append(list, s.ended...)
+		s.ended = nil
 		if len(s.clients) > 0 {
 			for _, u := range s.clients {
-				list = append(list, *u)
+				list = append(list, u.ClientUsage)
 			}
-			s.clients = map[usageKey]*gatehouse.ClientUsage{}
+			s.clients = map[string]*dayCount{}
 		}
 		s.mu.Unlock()
 	}
@@ -252,17 +267,19 @@ func (r *Recorder) writeUsage() {
 
 func (r *Recorder) addBack(u gatehouse.ClientUsage) {
 	s := &r.usage[maphash.String(r.seed, u.ClientID)%usageShards]
-	k := keyOf(u.ClientID, u.LastUsedAt)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur := s.clients[k]
-	if cur == nil {
-		s.clients[k] = &u
-		return
-	}
-	cur.Tokens += u.Tokens
-	if u.LastUsedAt.After(cur.LastUsedAt) {
-		cur.LastUsedAt = u.LastUsedAt
+	cur := s.clients[u.ClientID]
+	switch {
+	case cur == nil:
+		s.clients[u.ClientID] = &dayCount{ClientUsage: u, day: dayOf(u.LastUsedAt)}
+	case cur.day == dayOf(u.LastUsedAt):
+		cur.Tokens += u.Tokens
+		if u.LastUsedAt.After(cur.LastUsedAt) {
+			cur.LastUsedAt = u.LastUsedAt
+		}
+	default: // another day's count: kept apart
+		s.ended = append(s.ended, u)
 	}
 }
 
