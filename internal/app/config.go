@@ -6,9 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 )
 
-// Config is everything `gatehouse serve` can be told (SPEC §3). Its zero
+// Config is everything `gatehouse serve` can be told. Its zero
 // value, after Defaults, runs a complete server on SQLite.
 type Config struct {
 	Addr      string `yaml:"addr"`
@@ -41,6 +45,8 @@ type Config struct {
 	// Connections limits HTTP connections and their timeouts
 	// (connections.go).
 	Connections ConnectionsConfig `yaml:"connections"`
+	// Metrics says where /metrics is served (metrics.go).
+	Metrics MetricsConfig `yaml:"metrics"`
 	// AdminTokenLifetime is the longest an access token of the admin
 	// environment lives: such tokens are issued for at most this long, and
 	// the admin API refuses one issued for longer (default 15m).
@@ -89,8 +95,19 @@ func (c *Config) Defaults() {
 	c.Dashboard.defaults()
 }
 
+// minCachePoll is the shortest interval at which the cache may poll the
+// change feed.
+const minCachePoll = 10 * time.Millisecond
+
 // Validate checks the configuration after Defaults.
 func (c *Config) Validate() error {
+	if err := c.checkDurations(); err != nil {
+		return err
+	}
+	if c.CachePoll < minCachePoll {
+		return fmt.Errorf("cache_poll %s must be at least %s", c.CachePoll, minCachePoll)
+	}
+
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -105,6 +122,19 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Dialects.dialects(); err != nil {
 		return err
+	}
+	if err := c.Metrics.validate(c.Addr); err != nil {
+		return err
+	}
+	if c.Redis != "" {
+		if _, err := redis.ParseURL(c.Redis); err != nil {
+			return fmt.Errorf("redis URL %s: %w", redactURL(c.Redis), err)
+		}
+	}
+	if c.MasterKey != "" {
+		if _, err := masterkey.Parse(c.MasterKey); err != nil {
+			return fmt.Errorf("master key: %w", err)
+		}
 	}
 	if err := c.Connections.validate(); err != nil {
 		return err

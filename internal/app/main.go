@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,9 +45,13 @@ type Main struct {
 	service   *manage.Service      // administration, shared by every front end
 	listener  net.Listener
 	http      *http.Server
-	publicURL string
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	// metricsListener and metricsHTTP serve /metrics when it has its own
+	// address (metrics.go).
+	metricsListener net.Listener
+	metricsHTTP     *http.Server
+	publicURL       string
+	cancel          context.CancelFunc
+	wg              sync.WaitGroup
 
 	// protection guards the token endpoint (protection.go).
 	protection *protection
@@ -72,27 +77,78 @@ func Migrate(ctx context.Context, cfg Config) error {
 	return store.Migrate(ctx)
 }
 
+// pingTimeout bounds the first contact with the database at start.
+const pingTimeout = 10 * time.Second
+
+// openStore opens the database and checks that it answers, so that an
+// unreachable server is reported as such rather than as a failed migration.
 func openStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	if strings.HasPrefix(cfg.Database, "sqlite:") {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
+		if err := checkDataDir(cfg.DataDir); err != nil {
+			return nil, err
 		}
 	}
 	store, err := sqlstore.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.Database), err)
 	}
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := store.Ping(pctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("database %s is unreachable: %w", redactDSN(cfg.Database), err)
+	}
 	return store, nil
 }
 
-// Open prepares the server: storage, migrations, bootstrap, cache, listener.
-// After Open, Addr and PublicURL are known; Run serves.
-func (m *Main) Open(ctx context.Context) error {
+// checkDataDir creates the data directory if needed and checks that the
+// server can list it and write in it, so that a directory it may not use is
+// reported with its path before anything is written.
+func checkDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, pathError(err))
+	}
+	if _, err := os.ReadDir(dir); err != nil {
+		return fmt.Errorf("data directory %s cannot be read: %w", dir, pathError(err))
+	}
+	f, err := os.CreateTemp(dir, ".write-check-")
+	if err != nil {
+		return fmt.Errorf("data directory %s cannot be written: %w", dir, pathError(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// pathError is the reason of a file-system error without the path, which
+// the caller names.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Open prepares the server. Everything that can be checked without writing
+// is checked first (the configuration, the data directory, the listen
+// addresses, the database), so that a mistake is reported before the first
+// start writes master.key or the database or prints the operator password;
+// then it migrates, provisions and loads the cache. After Open, Addr and
+// PublicURL are known; Run serves. A failed Open releases what it took.
+func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
+	if err := checkDataDir(m.Config.DataDir); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.release()
+		}
+	}()
+	if err := m.listen(); err != nil {
+		return err
 	}
 	store, err := openStore(ctx, m.Config)
 	if err != nil {
@@ -105,14 +161,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.loadMasterKey(); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
-	}
-	m.listener = ln
-	m.publicURL = strings.TrimSuffix(m.Config.PublicURL, "/")
-	if m.publicURL == "" {
-		m.publicURL = "http://" + ln.Addr().String()
+	if m.protection, err = m.openProtection(); err != nil {
+		return err
 	}
 	m.service = manage.New(manage.Config{
 		Store: store, Rand: m.Rand, Now: m.Now, Logger: m.Logger, MasterKey: m.masterKey,
@@ -124,9 +174,6 @@ func (m *Main) Open(ctx context.Context) error {
 	m.dir = cache.New(cache.Config{Store: store, Now: m.Now, Logger: m.Logger})
 	if err := m.dir.Load(ctx); err != nil {
 		return fmt.Errorf("load credentials: %w", err)
-	}
-	if m.protection, err = m.openProtection(); err != nil {
-		return err
 	}
 	exempt, _ := parseNetworks("exempt network", m.Config.Protection.ExemptNetworks) // checked by Validate
 	m.listener = m.limitConnections(m.listener, append(exempt, m.protection.proxies.Trusted...))
@@ -161,10 +208,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	metricsHandler := m.metricsHandler(m.protection.metrics)
+	if m.metricsListener != nil {
+		m.metricsHTTP = m.metricsServer(metricsHandler)
+		metricsHandler = nil // not on the main address
+	}
 	m.http = &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger, Dialects: dialects,
-			Proxies: m.protection.proxies, Metrics: m.protection.metrics, Dashboard: ui,
+			Proxies: m.protection.proxies, Metrics: metricsHandler, Dashboard: ui,
 			RevocationFeed: httpapi.RevocationFeed{Hub: m.feed},
 		}),
 		ReadHeaderTimeout: m.Config.Connections.ReadHeaderTimeout,
@@ -190,6 +242,35 @@ func (m *Main) refreshCache(ctx context.Context) error {
 // API and the dashboard call to change clients, accounts, environments and
 // users.
 func (m *Main) Service() *manage.Service { return m.service }
+
+// listen binds the listen address (and the metrics address, if separate)
+// and sets the public URL.
+func (m *Main) listen() error {
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	if a := m.Config.Metrics.Listen; a != "" {
+		if m.metricsListener, err = net.Listen("tcp", a); err != nil {
+			return fmt.Errorf("listen on %s for metrics: %w", a, err)
+		}
+	}
+	m.publicURL = strings.TrimSuffix(m.Config.PublicURL, "/")
+	if m.publicURL == "" {
+		m.publicURL = "http://" + ln.Addr().String()
+	}
+	return nil
+}
+
+// MetricsAddr is the address /metrics is served on when it has its own
+// (known after Open), "" otherwise.
+func (m *Main) MetricsAddr() string {
+	if m.metricsListener == nil {
+		return ""
+	}
+	return m.metricsListener.Addr().String()
+}
 
 // IssuerURL returns the issuer of an environment: {public_url}/realms/{env}.
 func (m *Main) IssuerURL(env string) string { return m.publicURL + "/realms/" + env }
@@ -232,8 +313,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.protection.start(bg)
 
 	m.Logger.Info("gatehouse is serving", "addr", m.Addr(), "public_url", m.publicURL, "database", m.store.Dialect())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- m.http.Serve(m.listener) }()
+	if m.metricsHTTP != nil {
+		m.Logger.Info("serving /metrics on its own address", "addr", m.MetricsAddr())
+		go func() { errc <- m.metricsHTTP.Serve(m.metricsListener) }()
+	}
 	select {
 	case err := <-errc:
 		m.stopBackground()
@@ -247,6 +332,9 @@ func (m *Main) Run(ctx context.Context) error {
 	sctx, scancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer scancel()
 	err := m.http.Shutdown(sctx)
+	if m.metricsHTTP != nil {
+		err = errors.Join(err, m.metricsHTTP.Shutdown(sctx))
+	}
 	m.stopBackground()
 	return err
 }
@@ -292,17 +380,27 @@ func (m *Main) housekeeping(ctx context.Context) {
 // Close releases what Open acquired. Call it after Run returns.
 func (m *Main) Close() error {
 	m.stopBackground()
+	return m.release()
+}
+
+// release closes the listeners, the protection's connections and the
+// store, once each.
+func (m *Main) release() error {
 	var errs []error
-	if m.listener != nil {
-		if err := m.listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-			errs = append(errs, err)
+	for _, ln := range []*net.Listener{&m.listener, &m.metricsListener} {
+		if *ln != nil {
+			if err := (*ln).Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if m.protection != nil {
 		errs = append(errs, m.protection.close())
+		m.protection = nil
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
+		m.store = nil
 	}
 	return errors.Join(errs...)
 }

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"gopkg.in/yaml.v3"
 
 	"github.com/gatehouse-dev/gatehouse/internal/app"
 )
@@ -25,7 +25,7 @@ type serverFlags struct {
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.configFile, "config", "", "YAML config file (keys: addr, public_url, data_dir, database, redis, log_format, log_level, cache_poll, cache_max_staleness, admin_token_lifetime, connections, signing_keys, protection, dashboard, shutdown_timeout)")
+	fs.StringVar(&f.configFile, "config", "", "YAML config file; unknown keys are refused (keys: "+strings.Join(app.ConfigKeys(), ", ")+")")
 	fs.StringVar(&f.cfg.Addr, "addr", "", "listen address (default 127.0.0.1:8080)")
 	fs.StringVar(&f.cfg.PublicURL, "public-url", "", "public base URL; issuers are {public-url}/realms/{env} (default http://{addr})")
 	fs.StringVar(&f.cfg.DataDir, "data-dir", "", "data directory: SQLite database, admin.key (default ./gatehouse-data)")
@@ -33,6 +33,8 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.Redis, "redis", "", "Redis URL for shared rate limits (optional)")
 	fs.StringVar(&f.cfg.LogFormat, "log-format", "", "log format: text or json (default text)")
 	fs.StringVar(&f.cfg.LogLevel, "log-level", "", "log level: debug, info, warn, error (default info)")
+	fs.StringVar(&f.cfg.Metrics.Listen, "metrics-listen", "", "serve /metrics on this address only, e.g. 127.0.0.1:9100 (default: on --addr)")
+	fs.BoolVar(&f.cfg.Metrics.RequireAdminKey, "metrics-require-admin-key", false, "/metrics needs the admin API key or an admin access token")
 }
 
 // resolve returns the configuration from flags, environment and file.
@@ -46,7 +48,7 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("read config file: %w", err)
 		}
-		if err := yaml.Unmarshal(b, &cfg); err != nil {
+		if cfg, err = app.ParseConfigFile(b); err != nil {
 			return cfg, fmt.Errorf("config file %s: %w", f.configFile, err)
 		}
 	}
@@ -62,6 +64,10 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
 	set("redis", &cfg.Redis, f.cfg.Redis)
 	set("log-format", &cfg.LogFormat, f.cfg.LogFormat)
 	set("log-level", &cfg.LogLevel, f.cfg.LogLevel)
+	set("metrics-listen", &cfg.Metrics.Listen, f.cfg.Metrics.Listen)
+	if fs.Changed("metrics-require-admin-key") {
+		cfg.Metrics.RequireAdminKey = f.cfg.Metrics.RequireAdminKey
+	}
 	resolveProtectionFlags(fs, &cfg.Protection, f.cfg.Protection)
 	resolveDashboardFlags(fs, &cfg.Dashboard, f.cfg.Dashboard)
 	resolveConnectionFlags(fs, &cfg.Connections, f.cfg.Connections)

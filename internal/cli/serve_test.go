@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,10 +46,17 @@ func TestServerConfigPrecedence(t *testing.T) {
 
 func TestServerConfigRefusesBadValues(t *testing.T) {
 	for name, args := range map[string][]string{
-		"a relative public URL": {"--public-url", "auth.example.com"},
-		"an unknown database":   {"--database", "mysql://x"},
-		"an unknown log format": {"--log-format", "xml"},
-		"a missing config file": {"--config", "/nonexistent/gatehouse.yaml"},
+		"a relative public URL":            {"--public-url", "auth.example.com"},
+		"an unknown database":              {"--database", "mysql://x"},
+		"an unknown log format":            {"--log-format", "xml"},
+		"a missing config file":            {"--config", "/nonexistent/gatehouse.yaml"},
+		"a negative cache_poll":            {"--config", configFile(t, "cache_poll: -1s\n")},
+		"a negative cache_max_staleness":   {"--config", configFile(t, "cache_max_staleness: -5s\n")},
+		"a negative duration further down": {"--config", configFile(t, "signing_keys:\n  rotate_after: -1h\n")},
+		"a misspelt key":                   {"--config", configFile(t, "cache_pol: 1s\n")},
+		"a key of another program":         {"--config", configFile(t, "listen_port: 8080\n")},
+		"a misspelt nested key":            {"--config", configFile(t, "protection:\n  fail_close: true\n")},
+		"two YAML documents":               {"--config", configFile(t, "addr: 127.0.0.1:1\n---\naddr: 127.0.0.1:2\n")},
 	} {
 		t.Run("refuses "+name, func(t *testing.T) {
 			var f serverFlags
@@ -61,5 +69,45 @@ func TestServerConfigRefusesBadValues(t *testing.T) {
 				t.Fatal("want an error")
 			}
 		})
+	}
+}
+
+// configFile writes a config file with content and returns its path.
+func configFile(t *testing.T, content string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestServerConfigErrorsNameTheKey(t *testing.T) {
+	for content, want := range map[string]string{
+		"cache_pol: 1s\n":                    "unknown key cache_pol",
+		"cache_max_staleness: -5s\n":         "cache_max_staleness -5s",
+		"protection:\n  ban_duration: -1m\n": "protection.ban_duration -1m0s",
+	} {
+		var f serverFlags
+		cmd := &cobra.Command{Use: "serve"}
+		f.register(cmd.Flags())
+		if err := cmd.Flags().Parse([]string{"--config", configFile(t, content)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.resolve(cmd.Flags()); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want it to say %q", content, err, want)
+		}
+	}
+}
+
+func TestServeHelpListsEveryConfigKey(t *testing.T) {
+	out, _, err := run(t, "serve", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"dialects", "master_key", "cache_poll", "protection", "signing_keys", "metrics"} {
+		if !strings.Contains(out, key) {
+			t.Errorf("serve --help does not list the config key %s", key)
+		}
 	}
 }
