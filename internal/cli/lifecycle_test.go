@@ -227,10 +227,11 @@ func TestClientLifecycleCommands(t *testing.T) {
 
 func TestServeTakesTheMasterKeyFromTheEnvironmentOverTheFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "gatehouse.yaml")
-	os.WriteFile(file, []byte("master_key: from-the-file\n"), 0o600)
+	const fromFile, fromEnv = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=" // 32 bytes each, base64
+	os.WriteFile(file, []byte("master_key: "+fromFile+"\n"), 0o600)
 	for _, tc := range []struct{ name, env, want string }{
-		{"the file's key is used when the environment has none", "", "from-the-file"},
-		{"GATEHOUSE_MASTER_KEY beats the file", "from-the-environment", "from-the-environment"},
+		{"the file's key is used when the environment has none", "", fromFile},
+		{"GATEHOUSE_MASTER_KEY beats the file", fromEnv, fromEnv},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GATEHOUSE_MASTER_KEY", tc.env)

@@ -56,6 +56,7 @@ func TestServerConfigRefusesBadValues(t *testing.T) {
 		"a misspelt key":                   {"--config", configFile(t, "cache_pol: 1s\n")},
 		"a key of another program":         {"--config", configFile(t, "listen_port: 8080\n")},
 		"a misspelt nested key":            {"--config", configFile(t, "protection:\n  fail_close: true\n")},
+		"a master key that is not base64":  {"--config", configFile(t, "master_key: not-a-key\n")},
 		"two YAML documents":               {"--config", configFile(t, "addr: 127.0.0.1:1\n---\naddr: 127.0.0.1:2\n")},
 	} {
 		t.Run("refuses "+name, func(t *testing.T) {
