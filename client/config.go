@@ -195,36 +195,8 @@ func (c Config) withDefaults() (Config, error) {
 	if u.RawQuery != "" {
 		return bad("TokenURL has a query string")
 	}
-	switch c.Dialect {
-	case Standard:
-		if c.ClientID == "" {
-			return bad("ClientID is required")
-		}
-		switch c.AuthMethod {
-		case ClientSecretBasic, ClientSecretPost:
-			if c.ClientSecret == "" {
-				return bad("ClientSecret is required with %s", c.AuthMethod)
-			}
-		case PrivateKeyJWT:
-			if c.Signer == nil {
-				return bad("Signer is required with private_key_jwt")
-			}
-			if err := checkAlgorithm(c.SigningAlgorithm, c.Signer.Public()); err != nil {
-				return bad("%v", err)
-			}
-		default:
-			return bad("unknown AuthMethod %d", int(c.AuthMethod))
-		}
-	case Lengow:
-		if c.ClientID == "" || c.ClientSecret == "" {
-			return bad("ClientID and ClientSecret are required in the Lengow dialect")
-		}
-	case Lemonway:
-		if c.APIKey == "" {
-			return bad("APIKey is required in the Lemonway dialect")
-		}
-	default:
-		return bad("unknown Dialect %d", int(c.Dialect))
+	if err := c.checkCredentials(); err != nil {
+		return bad("%v", err)
 	}
 	if c.RefreshAt == 0 {
 		c.RefreshAt = DefaultRefreshAt
@@ -272,4 +244,40 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.Scopes = append([]string(nil), c.Scopes...)
 	return c, nil
+}
+
+// checkCredentials reports what the dialect and method of c miss.
+func (c *Config) checkCredentials() error {
+	switch c.Dialect {
+	case Standard:
+		if c.ClientID == "" {
+			return errors.New("ClientID is required")
+		}
+		switch c.AuthMethod {
+		case ClientSecretBasic, ClientSecretPost:
+			if c.ClientSecret == "" {
+				return fmt.Errorf("ClientSecret is required with %s", c.AuthMethod)
+			}
+		case PrivateKeyJWT:
+			if c.Signer == nil {
+				return errors.New("private_key_jwt requires a Signer")
+			}
+			if err := checkAlgorithm(c.SigningAlgorithm, c.Signer.Public()); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("unknown AuthMethod %d", int(c.AuthMethod))
+		}
+	case Lengow:
+		if c.ClientID == "" || c.ClientSecret == "" {
+			return errors.New("ClientID and ClientSecret are required in the Lengow dialect")
+		}
+	case Lemonway:
+		if c.APIKey == "" {
+			return errors.New("APIKey is required in the Lemonway dialect")
+		}
+	default:
+		return fmt.Errorf("unknown Dialect %d", int(c.Dialect))
+	}
+	return nil
 }

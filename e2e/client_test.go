@@ -151,25 +151,32 @@ func TestClientOneTokenRequestPerLifetime(t *testing.T) {
 		t.Fatalf("%d distinct tokens handed out (first seen at %v), want 5", len(firstSeen), starts)
 	}
 
-	t.Run("the /auth/realms path with client_secret_post", func(t *testing.T) {
-		src, err := client.New(client.Config{
-			TokenURL: client.EnvironmentTokenURL(p.URL+"/auth", "sandbox"), ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-			AuthMethod: client.ClientSecretPost, Scopes: []string{"ledger:read"},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := src.Token()
-		if err != nil || tok.Extra("scope") != "ledger:read" {
-			t.Fatalf("token %v, %v", tok, err)
-		}
-		if claims := introspectClaims(t, s, "sandbox", c, tok.AccessToken); claims["active"] != true {
-			t.Fatalf("introspection %v", claims)
-		}
-		if n := p.count("/auth" + tokenPath); n != 1 {
-			t.Fatalf("%d requests at /auth/realms, want 1", n)
-		}
+}
+
+// TestClientKeycloakAuthPath gets a token at the older Keycloak layout
+// (/auth/realms/…) with client_id and client_secret in the form, as the
+// Keycloak-style curl line does.
+func TestClientKeycloakAuthPath(t *testing.T) {
+	s := startServer(t, app.Config{})
+	c := s.createClient(t, wire.CreateClientRequest{Scopes: []string{"ledger:read"}})
+	p := newCountingProxy(t, s.URL)
+	src, err := client.New(client.Config{
+		TokenURL: client.EnvironmentTokenURL(p.URL+"/auth", "sandbox"), ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		AuthMethod: client.ClientSecretPost, Scopes: []string{"ledger:read"},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := src.Token()
+	if err != nil || tok.Extra("scope") != "ledger:read" {
+		t.Fatalf("token %v, %v", tok, err)
+	}
+	if claims := introspectClaims(t, s, "sandbox", c, tok.AccessToken); claims["active"] != true {
+		t.Fatalf("introspection %v", claims)
+	}
+	if n := p.count("/auth/realms/sandbox/protocol/openid-connect/token"); n != 1 {
+		t.Fatalf("%d requests at /auth/realms, want 1", n)
+	}
 }
 
 // checkingAPI is a resource server that checks tokens by introspection at
