@@ -33,14 +33,14 @@ type server struct {
 
 // startServer runs the real server on 127.0.0.1:0 with cfg (a temporary
 // data directory unless cfg names one) and stops it when the test ends.
-func startServer(t *testing.T, cfg app.Config) *server {
+func startServer(t testing.TB, cfg app.Config) *server {
 	t.Helper()
 	return startServerWith(t, cfg, nil)
 }
 
 // startServerWith is startServer with a hook that may change the Main
 // (its clock, say) before it opens.
-func startServerWith(t *testing.T, cfg app.Config, prepare func(*app.Main)) *server {
+func startServerWith(t testing.TB, cfg app.Config, prepare func(*app.Main)) *server {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	if cfg.DataDir == "" {
@@ -90,7 +90,7 @@ func (s *server) tokenURL(env string) string {
 }
 
 // createClient creates a client through the admin API.
-func (s *server) createClient(t *testing.T, req wire.CreateClientRequest) *wire.ClientWithSecret {
+func (s *server) createClient(t testing.TB, req wire.CreateClientRequest) *wire.ClientWithSecret {
 	t.Helper()
 	if req.Environment == "" {
 		req.Environment = "sandbox"

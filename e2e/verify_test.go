@@ -44,7 +44,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // resourceClient creates the client a resource server authenticates as.
-func resourceClient(t *testing.T, s *server) *wire.ClientWithSecret {
+func resourceClient(t testing.TB, s *server) *wire.ClientWithSecret {
 	t.Helper()
 	return s.createClient(t, wire.CreateClientRequest{Name: "ledger-api", Scopes: []string{"introspect"}})
 }

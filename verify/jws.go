@@ -10,7 +10,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"strings"
 )
 
@@ -29,6 +28,11 @@ type header struct {
 // algorithm of the key its kid names (so neither "none" nor an HMAC
 // algorithm can ever match), typ at+jwt.
 func (v *Verifier) verifyJWT(ctx context.Context, token string) (*Claims, error) {
+	ks := v.keys.set.Load()
+	if c := v.tokens.get(token, ks); c != nil {
+		cp := *c // callers may change their copy
+		return &cp, nil
+	}
 	d1 := strings.IndexByte(token, '.')
 	if d1 <= 0 {
 		return nil, invalid("the token is not a JWT")
@@ -62,6 +66,10 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string) (*Claims, error)
 	}
 	if err := v.checkClaims(c); err != nil {
 		return nil, err
+	}
+	if ks == v.keys.set.Load() && v.tokens != nil { // not verified against a newer set
+		cp := *c
+		v.tokens.put(token, ks, &cp)
 	}
 	return c, nil
 }
@@ -104,15 +112,56 @@ func (k *publicKey) verify(input string, sig []byte) bool {
 		if len(sig) != 2*k.size {
 			return false
 		}
-		r := new(big.Int).SetBytes(sig[:k.size])
-		s := new(big.Int).SetBytes(sig[k.size:])
-		return ecdsa.Verify(k.ec, digest(k.hash, input), r, s)
+		// JWS carries r‖s; crypto/ecdsa takes ASN.1. Building the DER here
+		// costs less than ecdsa.Verify's own conversion from big.Int.
+		var buf [3 + 2*(2+67)]byte
+		der := appendSignatureDER(buf[:0], sig[:k.size], sig[k.size:])
+		return ecdsa.VerifyASN1(k.ec, digest(k.hash, input), der)
 	case k.ed != nil:
 		return ed25519.Verify(k.ed, []byte(input), sig)
 	case k.rsa != nil:
 		return rsa.VerifyPKCS1v15(k.rsa, k.hash, digest(k.hash, input), sig) == nil
 	}
 	return false
+}
+
+// appendSignatureDER appends the DER encoding of an ECDSA signature,
+// SEQUENCE { INTEGER r, INTEGER s }, given r and s as unsigned big-endian
+// bytes of at most 66 bytes each (P-521).
+func appendSignatureDER(b, r, s []byte) []byte {
+	r, s = trimZeros(r), trimZeros(s)
+	lr, ls := intLen(r), intLen(s)
+	body := 2 + lr + 2 + ls
+	b = append(b, 0x30)
+	if body >= 0x80 {
+		b = append(b, 0x81)
+	}
+	b = append(b, byte(body))
+	b = appendInt(b, r, lr)
+	return appendInt(b, s, ls)
+}
+
+func trimZeros(x []byte) []byte {
+	for len(x) > 1 && x[0] == 0 {
+		x = x[1:]
+	}
+	return x
+}
+
+// intLen is the length of the DER INTEGER content of unsigned x.
+func intLen(x []byte) int {
+	if x[0]&0x80 != 0 {
+		return len(x) + 1
+	}
+	return len(x)
+}
+
+func appendInt(b, x []byte, n int) []byte {
+	b = append(b, 0x02, byte(n))
+	if n > len(x) {
+		b = append(b, 0)
+	}
+	return append(b, x...)
 }
 
 // digest hashes the signing input.

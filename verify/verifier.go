@@ -73,6 +73,12 @@ type Config struct {
 	// IntrospectionCacheSize bounds the cached introspection answers
 	// (10 000 if 0).
 	IntrospectionCacheSize int
+	// TokenCacheSize bounds the JWTs remembered as verified (10 000 if 0;
+	// negative: none). A client sends the same token on every request
+	// until it expires; a remembered token skips the signature check, while
+	// expiry, revocations and the feed's staleness are still checked on
+	// every call.
+	TokenCacheSize int
 	// HTTPClient makes every request to the issuer (http.DefaultClient's
 	// transport with a 10 s timeout if nil; the feed's stream is exempt from
 	// the timeout).
@@ -98,6 +104,7 @@ type Verifier struct {
 	meta    *discovery
 	keys    *keyCache
 	intro   *introspectionCache
+	tokens  *tokenCache
 	revoked atomic.Pointer[revocations]
 	metrics *metrics
 
@@ -137,6 +144,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	v.metrics = newMetrics(cfg.Registerer, v.feedStaleness)
 	v.revoked.Store(&revocations{})
 	v.intro = newIntrospectionCache(cfg.IntrospectionCacheSize)
+	v.tokens = newTokenCache(cfg.TokenCacheSize)
 	meta, err := v.discover(ctx)
 	if err != nil {
 		return nil, err
@@ -192,6 +200,9 @@ func setDefaults(cfg *Config) {
 	}
 	if cfg.IntrospectionCacheSize <= 0 {
 		cfg.IntrospectionCacheSize = 10000
+	}
+	if cfg.TokenCacheSize == 0 {
+		cfg.TokenCacheSize = 10000
 	}
 }
 

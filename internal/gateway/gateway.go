@@ -42,7 +42,7 @@ type Config struct {
 	Rules         Rules
 	// Registry serves /metrics and receives the gateway's metrics.
 	Registry *prometheus.Registry
-	// Transport reaches the upstream (http.DefaultTransport if nil).
+	// Transport reaches the upstream (if nil, UpstreamTransport()).
 	Transport http.RoundTripper
 	Logger    *slog.Logger
 }
@@ -82,12 +82,25 @@ func New(cfg Config) (*Gateway, error) {
 	if err := cfg.Registry.Register(requests); err != nil {
 		return nil, err
 	}
+	if cfg.Transport == nil {
+		cfg.Transport = UpstreamTransport()
+	}
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite:      g.rewrite,
 		Transport:    cfg.Transport,
 		ErrorHandler: g.upstreamError,
 	}
 	return g, nil
+}
+
+// UpstreamTransport is http.DefaultTransport's configuration with room for
+// 256 idle connections to the upstream (the default keeps 2, so a busy
+// gateway would open and close connections all the time).
+func UpstreamTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	return t
 }
 
 // ServeHTTP serves /healthz and /metrics itself and proxies everything
@@ -103,8 +116,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes := g.cfg.RequireScopes
-	p := path.Clean("/" + r.URL.Path)
-	if p != r.URL.Path && p+"/" != r.URL.Path {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	if clean := path.Clean(p); clean != r.URL.Path && clean+"/" != r.URL.Path {
 		// Rules match clean paths; a path with dot segments or doubled
 		// slashes could mean another path to the upstream.
 		g.refused.Inc()
@@ -131,28 +147,29 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.admitted.Inc()
-	g.proxy.ServeHTTP(w, r.WithContext(verify.WithClaims(r.Context(), c)))
+	setIdentity(r.Header, c)
+	g.proxy.ServeHTTP(w, r)
 }
 
-// rewrite points the request at the upstream, drops every X-Gatehouse-*
-// header the caller sent and sets the caller's identity.
-func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
-	pr.SetURL(g.cfg.Upstream)
-	pr.SetXForwarded()
-	pr.Out.Host = pr.In.Host
-	h := pr.Out.Header
+// setIdentity drops every X-Gatehouse-* header the caller sent, in any
+// spelling, and sets the caller's identity. The proxy copies the headers
+// of the inbound request to the upstream request.
+func setIdentity(h http.Header, c *verify.Claims) {
 	for name := range h {
 		if len(name) >= len(headerPrefix) && strings.EqualFold(name[:len(headerPrefix)], headerPrefix) {
 			delete(h, name)
 		}
 	}
-	c, ok := verify.ClaimsFrom(pr.In.Context())
-	if !ok {
-		return // unreachable: ServeHTTP proxies only admitted requests
-	}
 	h[HeaderClientID] = []string{c.ClientID}
 	h[HeaderAccountID] = []string{strconv.FormatInt(c.AccountID, 10)}
 	h[HeaderScope] = []string{c.Scope}
+}
+
+// rewrite points the request at the upstream.
+func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
+	pr.SetURL(g.cfg.Upstream)
+	pr.SetXForwarded()
+	pr.Out.Host = pr.In.Host
 }
 
 // upstreamError answers 502 when the upstream cannot be reached.
