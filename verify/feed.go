@@ -97,6 +97,7 @@ func (v *Verifier) readFeed(ctx context.Context) error {
 		return fmt.Errorf("%w: %s", errFeedRefused, resp.Status)
 	}
 	v.metrics.feedConnected.Set(1)
+	defer v.lostFeed()
 	idle := time.AfterFunc(feedIdleTimeout, cancel)
 	defer idle.Stop()
 	r := bufio.NewReaderSize(io.LimitReader(resp.Body, 1<<62), 64<<10)
@@ -108,6 +109,7 @@ func (v *Verifier) readFeed(ctx context.Context) error {
 			return err
 		}
 		idle.Reset(feedIdleTimeout)
+		v.sawFeed()
 		switch {
 		case line == "":
 			if data.Len() > 0 {
@@ -120,8 +122,7 @@ func (v *Verifier) readFeed(ctx context.Context) error {
 			}
 			kind, id = "", ""
 			data.Reset()
-		case strings.HasPrefix(line, ":"):
-			v.sawFeed() // heartbeat
+		case strings.HasPrefix(line, ":"): // heartbeat
 		default:
 			field, value, _ := strings.Cut(line, ":")
 			value = strings.TrimPrefix(value, " ")
@@ -210,11 +211,29 @@ func (v *Verifier) applyKeys(snapshot bool, ev *feedEvent) {
 	}
 }
 
-// sawFeed records that the feed is alive.
+// sawFeed records that the feed is live: connected, with a snapshot
+// applied on this or an earlier connection (a resumed stream continues it).
 func (v *Verifier) sawFeed() {
-	if v.feedSeen.Load() != 0 || v.revokedLoaded() {
-		v.feedSeen.Store(v.now().UnixNano())
+	if v.revokedLoaded() && !v.feedLive.Load() {
+		v.feedLive.Store(true)
 	}
+}
+
+// lostFeed records that the connection ended: staleness counts from now.
+func (v *Verifier) lostFeed() {
+	if v.feedLive.Swap(false) {
+		v.feedLost.Store(v.now().UnixNano())
+	}
+}
+
+// stale reports whether the feed has been lost for longer than
+// MaxStaleness (or never delivered a snapshot).
+func (v *Verifier) stale(now time.Time) bool {
+	if v.feedLive.Load() {
+		return false
+	}
+	lost := v.feedLost.Load()
+	return lost == 0 || now.Sub(time.Unix(0, lost)) > v.cfg.MaxStaleness
 }
 
 // revokedLoaded reports whether a snapshot has arrived: heartbeats before

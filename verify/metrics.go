@@ -12,7 +12,7 @@ import (
 //	gatehouse_verify_jwks_fetches_total                    JWKS fetches (start, unknown kid, new key)
 //	gatehouse_verify_introspections_total                  introspection calls (cache misses)
 //	gatehouse_verify_revocation_feed_connected             1 while connected to the feed
-//	gatehouse_verify_revocation_feed_staleness_seconds     time since the feed last spoke (-1: never)
+//	gatehouse_verify_revocation_feed_staleness_seconds     0 while live, else seconds since it was lost (-1: never live)
 //	gatehouse_verify_revocation_feed_events_total          events applied
 //	gatehouse_verify_revocation_feed_reconnects_total      interrupted connections
 type metrics struct {
@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer, staleness func() float64) *metrics {
 		reg.MustRegister(outcomes, m.jwksFetches, m.introspections, m.feedConnected, m.feedEvents, m.feedReconnects,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "gatehouse_verify_revocation_feed_staleness_seconds",
-				Help: "Seconds since the revocation feed last spoke; -1 before its first snapshot.",
+				Help: "0 while the revocation feed is live, else seconds since it was lost; -1 before its first snapshot.",
 			}, staleness))
 	}
 	return m

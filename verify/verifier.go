@@ -50,8 +50,9 @@ type Config struct {
 	// revoked client, secret or token is refused within about a second
 	// without a call per request. New fails if the issuer has no feed.
 	FollowRevocations bool
-	// MaxStaleness is how long the feed may be silent (disconnected, or no
-	// heartbeat) before WhenStale applies; 1 minute if 0.
+	// MaxStaleness is how long the feed may be lost (disconnected, or
+	// three heartbeats missed, which takes 45 s) before WhenStale applies;
+	// 1 minute if 0. Until the first snapshot the feed counts as stale.
 	MaxStaleness time.Duration
 	// WhenStale is the policy for a stale feed (AcceptWhenStale if unset).
 	WhenStale StalePolicy
@@ -108,9 +109,12 @@ type Verifier struct {
 	revoked atomic.Pointer[revocations]
 	metrics *metrics
 
-	// feedSeen is when the feed last said anything (unix nanoseconds; 0
-	// before its first snapshot).
-	feedSeen atomic.Int64
+	// feedLive is true while connected to the feed after a snapshot;
+	// feedLost is when the last live connection ended (unix nanoseconds; 0
+	// if none did). A connection that stops talking is given up after
+	// three missed heartbeats.
+	feedLive atomic.Bool
+	feedLost atomic.Int64
 	lastID   string // the feed's last event id (follower goroutine only)
 	firstFed chan struct{}
 	fedOnce  sync.Once
@@ -251,7 +255,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	if v.revoked.Load().has(c, now) {
 		return nil, invalid("the token was revoked")
 	}
-	if v.cfg.FollowRevocations && now.Sub(time.Unix(0, v.feedSeen.Load())) > v.cfg.MaxStaleness {
+	if v.cfg.FollowRevocations && v.stale(now) {
 		return v.whenStale(ctx, token, c)
 	}
 	return c, nil
@@ -297,9 +301,12 @@ func (v *Verifier) feedStaleness() float64 {
 	if !v.cfg.FollowRevocations {
 		return 0
 	}
-	seen := v.feedSeen.Load()
-	if seen == 0 {
+	if v.feedLive.Load() {
+		return 0
+	}
+	lost := v.feedLost.Load()
+	if lost == 0 {
 		return -1
 	}
-	return v.now().Sub(time.Unix(0, seen)).Seconds()
+	return v.now().Sub(time.Unix(0, lost)).Seconds()
 }
