@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
-	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -29,7 +28,14 @@ type testIssuer struct {
 	issuerID string
 }
 
-func newTestIssuer(t testing.TB) *testIssuer {
+// tb is what the test issuer needs of a testing.TB (examples pass their own).
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
+func newTestIssuer(t tb) *testIssuer {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -69,7 +75,7 @@ func newTestIssuer(t testing.TB) *testIssuer {
 	return ti
 }
 
-func (ti *testIssuer) setKeys(t testing.TB, keys ...jose.JSONWebKey) {
+func (ti *testIssuer) setKeys(t tb, keys ...jose.JSONWebKey) {
 	t.Helper()
 	b, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
 	if err != nil {
@@ -80,7 +86,7 @@ func (ti *testIssuer) setKeys(t testing.TB, keys ...jose.JSONWebKey) {
 
 // sign returns a compact ES256 JWS of claims with header hdr (the default
 // at+jwt header of the issuer's key if nil).
-func (ti *testIssuer) sign(t testing.TB, hdr map[string]any, claims map[string]any) string {
+func (ti *testIssuer) sign(t tb, hdr map[string]any, claims map[string]any) string {
 	t.Helper()
 	if hdr == nil {
 		hdr = map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": ti.kid}

@@ -61,7 +61,7 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string) (*Claims, error)
 		return nil, invalid("the payload is not base64url")
 	}
 	c := new(Claims)
-	if err := json.Unmarshal(payload, c); err != nil {
+	if len(payload) == 0 || payload[0] != '{' || json.Unmarshal(payload, c) != nil {
 		return nil, invalid("the claims are not a JSON object")
 	}
 	if err := v.checkClaims(c); err != nil {

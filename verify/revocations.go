@@ -54,13 +54,17 @@ func (r *revocations) merged(ev *feedEvent, now time.Time) *revocations {
 		}
 	}
 	for _, t := range ev.Tokens {
-		next.tokens[t.ID] = t.ExpiresAt
+		if t.ExpiresAt > n {
+			next.tokens[t.ID] = t.ExpiresAt
+		}
 	}
 	for _, c := range ev.Clients {
-		next.clients[c.ID] = c.ExpiresAt
+		if c.ExpiresAt > n {
+			next.clients[c.ID] = c.ExpiresAt
+		}
 	}
 	for _, s := range ev.Secrets {
-		if id, ok := parseSecretID(s.ID); ok {
+		if id, ok := parseSecretID(s.ID); ok && s.ExpiresAt > n {
 			next.secrets[id] = s.ExpiresAt
 		}
 	}
