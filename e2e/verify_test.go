@@ -507,3 +507,47 @@ func signHS256WithPublicKey(t *testing.T, s *server, kid, payload string) string
 	}
 	return hdr + "." + payload + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
+
+// TestVerifyFollowsSigningKeyChanges rotates the signing key at once and
+// revokes the old one: a verifier following the feed accepts the new key's
+// tokens (without waiting for its refetch floor) and refuses the revoked
+// key's tokens, each within a second.
+func TestVerifyFollowsSigningKeyChanges(t *testing.T) {
+	s := startServer(t, app.Config{})
+	rs := resourceClient(t, s)
+	v, _ := newVerifier(t, s, rs, func(c *verify.Config) { c.KeyRefetchFloor = time.Hour })
+	ctx := context.Background()
+	acme := s.createClient(t, wire.CreateClientRequest{Name: "acme", Audiences: []string{ledgerAudience}})
+	old := ledgerToken(t, s.tokenURL("sandbox"), acme)
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := splitJWT(t, old)
+	var hdr map[string]any
+	mustDecode(t, h, &hdr)
+	oldKid := hdr["kid"].(string)
+
+	if _, err := s.Admin.RotateSigningKeyNow(ctx, "sandbox", ""); err != nil {
+		t.Fatal(err)
+	}
+	fresh := ledgerToken(t, s.tokenURL("sandbox"), acme)
+	eventually(t, time.Second, func() error {
+		_, err := v.Verify(ctx, fresh)
+		return err
+	})
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatalf("a retired key's token must stay valid: %v", err)
+	}
+	if _, err := s.Admin.RevokeSigningKey(ctx, "sandbox", oldKid); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, func() error {
+		if _, err := v.Verify(ctx, old); err == nil {
+			return errNotYet
+		}
+		return nil
+	})
+	if _, err := v.Verify(ctx, fresh); err != nil {
+		t.Fatalf("the new key's token after the old key's revocation: %v", err)
+	}
+}

@@ -181,8 +181,9 @@ func (v *Verifier) applyEvent(kind, data string) error {
 	return nil
 }
 
-// applyKeys drops keys that left the JWKS and fetches keys the verifier
-// does not know yet (within the refetch floor).
+// applyKeys drops keys that left the JWKS and fetches the JWKS when the
+// feed names a published key the verifier does not know yet (the feed is
+// authenticated, so this fetch is not subject to the refetch floor).
 func (v *Verifier) applyKeys(snapshot bool, ev *feedEvent) {
 	gone := map[string]bool{}
 	published := map[string]bool{}
@@ -207,7 +208,13 @@ func (v *Verifier) applyKeys(snapshot bool, ev *feedEvent) {
 		v.keys.drop(gone)
 	}
 	if unknown {
-		go v.keys.refetch(context.Background())
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := v.keys.fetch(ctx); err != nil {
+				v.logger.Warn("verify: fetch JWKS for a new key", "err", err)
+			}
+		}()
 	}
 }
 

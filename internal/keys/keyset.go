@@ -22,6 +22,9 @@ type KeySet struct {
 	byID   map[string]*Key
 	algs   []jose.SignatureAlgorithm
 	jwks   []byte
+	// revoked are the ids of the environment's revoked keys (not
+	// published), for the revocation feed.
+	revoked map[string]bool
 }
 
 // NewKeySet builds a key set from an environment's keys. Revoked keys, and
@@ -29,11 +32,15 @@ type KeySet struct {
 // published and verify nothing. A set without an active key can verify but
 // not sign.
 func NewKeySet(list []*Key, now time.Time) (*KeySet, error) {
-	ks := &KeySet{byID: make(map[string]*Key, len(list))}
+	ks := &KeySet{byID: make(map[string]*Key, len(list)), revoked: map[string]bool{}}
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
 	seen := map[jose.SignatureAlgorithm]bool{}
 	for _, k := range list {
-		if k.State == gatehouse.KeyRevoked || (!k.RemoveAt.IsZero() && !now.Before(k.RemoveAt)) {
+		if k.State == gatehouse.KeyRevoked {
+			ks.revoked[k.ID] = true
+			continue
+		}
+		if !k.RemoveAt.IsZero() && !now.Before(k.RemoveAt) {
 			continue
 		}
 		if k.State == gatehouse.KeyActive {
@@ -90,12 +97,16 @@ func (ks *KeySet) Algorithms() []string {
 	return out
 }
 
-// States returns the state (next, active or retired) of every published
-// key, by key id.
+// States returns, by key id, the state of every published key (next,
+// active or retired) and of every revoked key the store still holds
+// (revoked).
 func (ks *KeySet) States() map[string]string {
-	out := make(map[string]string, len(ks.byID))
+	out := make(map[string]string, len(ks.byID)+len(ks.revoked))
 	for id, k := range ks.byID {
 		out[id] = k.State
+	}
+	for id := range ks.revoked {
+		out[id] = gatehouse.KeyRevoked
 	}
 	return out
 }

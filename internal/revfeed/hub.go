@@ -33,14 +33,16 @@ type Credential struct {
 	ExpiresAt int64  `json:"expires_at"`
 }
 
-// Key is the state of a signing key: next, active, retired, or removed
-// (no longer published: deleted, expired or revoked).
+// Key is the state of a signing key: next, active or retired (published
+// in the JWKS), revoked (withdrawn at once: every token it signed is
+// invalid), or removed (no longer in the store, e.g. deleted after its
+// retirement).
 type Key struct {
 	ID    string `json:"kid"`
 	State string `json:"state"`
 }
 
-// KeyRemoved is the state of a key that left the environment's JWKS.
+// KeyRemoved is the state of a key that is no longer in the store.
 const KeyRemoved = "removed"
 
 // Event is one message of an environment's feed. A snapshot lists every
