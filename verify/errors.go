@@ -19,6 +19,7 @@ type Error struct {
 	Description string
 }
 
+// Error returns the code and description.
 func (e *Error) Error() string { return fmt.Sprintf("verify: %s: %s", e.Code, e.Description) }
 
 // maxTokenLength bounds the tokens looked at.
