@@ -82,13 +82,16 @@ const pingTimeout = 10 * time.Second
 
 // openStore opens the database and checks that it answers, so that an
 // unreachable server is reported as such rather than as a failed migration.
-func openStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
+func openStore(ctx context.Context, cfg Config, opts ...sqlstore.Option) (*sqlstore.Store, error) {
 	if strings.HasPrefix(cfg.Database, "sqlite:") {
 		if err := checkDataDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
 	}
-	store, err := sqlstore.Open(ctx, cfg.Database)
+	if err := privateDatabaseFiles(cfg.Database); err != nil {
+		return nil, err
+	}
+	store, err := sqlstore.Open(ctx, cfg.Database, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.Database), err)
 	}
@@ -150,16 +153,26 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.listen(); err != nil {
 		return err
 	}
+	m.warnIfDataDirIsShared()
 	store, err := openStore(ctx, m.Config)
 	if err != nil {
 		return err
 	}
 	m.store = store
+	if err := m.loadMasterKey(); err != nil {
+		return err
+	}
+	// Signing keys' private keys are sealed under the master key in the
+	// database (docs/security.md).
+	store = store.SealingKeysWith(m.masterKey.Sealer(signingKeyPurpose, m.Rand))
+	m.store = store
 	if err := store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if err := m.loadMasterKey(); err != nil {
-		return err
+	if n, err := store.ResealSigningKeys(ctx); err != nil {
+		return fmt.Errorf("seal signing keys under the master key: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("sealed signing keys under the current master key", "keys", n, "master_key_id", m.masterKey.Current().String())
 	}
 	if m.protection, err = m.openProtection(); err != nil {
 		return err

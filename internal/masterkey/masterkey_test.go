@@ -188,3 +188,30 @@ func mustEncode(b []byte) string {
 	s, _ := Generate(bytes.NewReader(b))
 	return s
 }
+
+func TestSealerTellsSealedFromPlainAndCurrentFromOld(t *testing.T) {
+	oldKey, newKey := make([]byte, Size), make([]byte, Size)
+	rand.Read(oldKey)
+	rand.Read(newKey)
+	old, _ := New(oldKey)
+	rotated, _ := New(newKey, oldKey)
+	s := old.Sealer("signing-key", rand.Reader)
+	der := []byte{0x30, 0x81, 0x87, 0x02, 0x01, 0x00}
+	sealed, err := s.Seal(der, []byte("sandbox/k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Sealed(der) || !s.Sealed(sealed) || !s.Current(sealed) {
+		t.Fatalf("Sealed(plain) = %v, Sealed(sealed) = %v, Current = %v", s.Sealed(der), s.Sealed(sealed), s.Current(sealed))
+	}
+	r := rotated.Sealer("signing-key", rand.Reader)
+	if r.Current(sealed) {
+		t.Error("data sealed under the old key is current after a rotation")
+	}
+	if got, err := r.Open(sealed, []byte("sandbox/k1")); err != nil || !bytes.Equal(got, der) {
+		t.Errorf("the rotated keyring opens %x, %v", got, err)
+	}
+	if _, err := rotated.Sealer("reveal", rand.Reader).Open(sealed, []byte("sandbox/k1")); err == nil {
+		t.Error("data sealed for one purpose opened for another")
+	}
+}

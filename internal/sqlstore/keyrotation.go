@@ -78,8 +78,12 @@ func (s *Store) ActivateSigningKey(ctx context.Context, k *gatehouse.SigningKey,
 		k.CreatedAt = s.stamp(k.CreatedAt)
 	}
 	env := k.Environment
+	stored, err := s.sealPrivateKey(k)
+	if err != nil {
+		return nil, fmt.Errorf("activate signing key %s/%s: %w", env, k.ID, err)
+	}
 	var retired []string
-	err := s.inTx(ctx, func(tx conn) error {
+	err = s.inTx(ctx, func(tx conn) error {
 		cancelled, err := keyIDs(ctx, tx, `SELECT id FROM signing_keys WHERE environment = ? AND state = ?`, env, gatehouse.KeyNext)
 		if err != nil {
 			return err
@@ -95,7 +99,7 @@ func (s *Store) ActivateSigningKey(ctx context.Context, k *gatehouse.SigningKey,
 			return dbError(err, "", "")
 		}
 		_, err = tx.exec(ctx, `INSERT INTO signing_keys (environment, id, algorithm, private_key, state, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, env, k.ID, k.Algorithm, k.PrivateKey, k.State, micros(k.CreatedAt))
+			VALUES (?, ?, ?, ?, ?, ?)`, env, k.ID, k.Algorithm, stored, k.State, micros(k.CreatedAt))
 		if err != nil {
 			return dbError(err, fmt.Sprintf("signing key %s already exists in %s, or another key of %s became active at the same time", k.ID, env, env),
 				fmt.Sprintf("environment %s not found", env))

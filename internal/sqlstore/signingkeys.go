@@ -19,11 +19,15 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *gatehouse.SigningKey) e
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = s.stamp(k.CreatedAt)
 	}
-	err := s.inTx(ctx, func(tx conn) error {
+	stored, err := s.sealPrivateKey(k)
+	if err != nil {
+		return fmt.Errorf("create signing key %s/%s: %w", k.Environment, k.ID, err)
+	}
+	err = s.inTx(ctx, func(tx conn) error {
 		_, err := tx.exec(ctx, `INSERT INTO signing_keys
 			(environment, id, algorithm, private_key, state, created_at, remove_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			k.Environment, k.ID, k.Algorithm, k.PrivateKey, k.State, micros(k.CreatedAt), nullMicros(k.RemoveAt))
+			k.Environment, k.ID, k.Algorithm, stored, k.State, micros(k.CreatedAt), nullMicros(k.RemoveAt))
 		if err != nil {
 			return dbError(err, fmt.Sprintf("signing key %s already exists in environment %s, or the environment already has its one %s key", k.ID, k.Environment, k.State),
 				fmt.Sprintf("environment %s not found", k.Environment))
@@ -54,6 +58,9 @@ func (s *Store) SigningKeys(ctx context.Context, env string) ([]*gatehouse.Signi
 			return nil, fmt.Errorf("list signing keys of %s: %w", env, dbError(err, "", ""))
 		}
 		k.CreatedAt, k.RemoveAt, k.RevokedAt = fromMicros(created), fromNullMicros(remove), fromNullMicros(revoked)
+		if k.PrivateKey, err = s.openPrivateKey(k.Environment, k.ID, k.PrivateKey); err != nil {
+			return nil, fmt.Errorf("list signing keys of %s: %w", env, err)
+		}
 		list = append(list, &k)
 	}
 	if err := rows.Err(); err != nil {

@@ -23,7 +23,40 @@ type Store struct {
 	now     func() time.Time
 	// tx, when set, is the transaction every statement of this Store runs
 	// in: InTx hands its callback such a Store.
-	tx *sql.Tx
+	tx     *sql.Tx
+	sealer KeySealer // seals signing keys' private keys; nil writes them in the clear
+}
+
+// KeySealer encrypts the private keys of signing keys at rest
+// (internal/masterkey's Sealer): whoever reads the database, a backup or a
+// stray copy of the file learns no key that signs tokens.
+type KeySealer interface {
+	// Seal encrypts plaintext bound to aad (the key's environment and id).
+	Seal(plaintext, aad []byte) ([]byte, error)
+	// Open decrypts what Seal returned for the same aad.
+	Open(sealed, aad []byte) ([]byte, error)
+	// Sealed tells sealed data from plaintext written before sealing began.
+	Sealed(data []byte) bool
+	// Current reports whether sealed data was sealed under the current
+	// master key.
+	Current(sealed []byte) bool
+}
+
+// Option configures a Store at Open.
+type Option func(*Store)
+
+// WithKeySealer seals signing keys' private keys with k: they are written
+// sealed and opened when read. Keys written in the clear before are read
+// as they are until ResealSigningKeys seals them.
+func WithKeySealer(k KeySealer) Option { return func(s *Store) { s.sealer = k } }
+
+// SealingKeysWith returns the store, on the same database connections,
+// sealing signing keys with k (as WithKeySealer does at Open), for a caller
+// that opens the database before it has the master key.
+func (s *Store) SealingKeysWith(k KeySealer) *Store {
+	c := *s
+	c.sealer = k
+	return &c
 }
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -33,8 +66,10 @@ var _ gatehouse.Store = (*Store)(nil)
 // lock (say `gatehouse migrate` next to `serve`) makes us wait rather than
 // fail, foreign keys enforced, and BEGIN IMMEDIATE so that a transaction takes
 // the write lock at its start instead of failing to upgrade a read lock.
+// secure_delete overwrites deleted and replaced content with zeros, so that
+// a secret removed or sealed in place does not linger in free space.
 const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
-	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_txlock=immediate"
 
 // Open opens the database named by dsn: "sqlite://PATH" (or "sqlite:PATH";
 // "sqlite::memory:" for a private in-memory database) or "postgres://..." /
@@ -44,18 +79,47 @@ const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 // A SQLite file is opened at once, so a bad path fails here. A PostgreSQL
 // server is not contacted until the first query, so that a server started
 // before its database recovers once the database is back.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	var s *Store
+	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return openSQLite(ctx, dsn)
+		s, err = openSQLite(ctx, dsn)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(dsn)
+		s, err = openPostgres(dsn)
+	default:
+		return nil, unsupportedScheme(dsn)
 	}
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+func unsupportedScheme(dsn string) error {
 	scheme, _, ok := strings.Cut(dsn, ":")
 	if !ok || strings.ContainsAny(scheme, "/@?") {
 		scheme = ""
 	}
-	return nil, fmt.Errorf("unsupported database URL scheme %q: use sqlite://PATH or postgres://USER@HOST/DB", scheme)
+	return fmt.Errorf("unsupported database URL scheme %q: use sqlite://PATH or postgres://USER@HOST/DB", scheme)
+}
+
+// SQLiteFile returns the file a "sqlite:" database URL names, without its
+// parameters; ok is false for other URLs and in-memory databases.
+func SQLiteFile(dsn string) (path string, ok bool) {
+	if !strings.HasPrefix(dsn, "sqlite:") {
+		return "", false
+	}
+	path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+	path, _, _ = strings.Cut(path, "?")
+	path = strings.TrimPrefix(path, "file:")
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return "", false
+	}
+	return path, true
 }
 
 func openSQLite(ctx context.Context, dsn string) (*Store, error) {
@@ -208,7 +272,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx gatehouse.Store) error) (er
 			panic(p)
 		}
 	}()
-	if err := fn(&Store{db: s.db, dialect: s.dialect, now: s.now, tx: tx}); err != nil {
+	if err := fn(&Store{db: s.db, dialect: s.dialect, now: s.now, tx: tx, sealer: s.sealer}); err != nil {
 		tx.Rollback()
 		return err
 	}
