@@ -145,8 +145,23 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 		} else if n == 0 {
 			return missingClient(ctx, tx, c)
 		}
+		dropped, err := droppedSecrets(ctx, tx, c.ID, secrets)
+		if err != nil {
+			return err
+		}
 		if err := replaceSecrets(ctx, tx, c.ID, secrets); err != nil {
 			return err
+		}
+		// A secret an update drops (a rotation without grace, a reset) is
+		// revoked like one revoked on its own: the tokens issued with it
+		// stop working, and the revocation feed says so.
+		for _, id := range dropped {
+			rec := &gatehouse.RevokedCredential{
+				Kind: gatehouse.RevokedSecret, ID: gatehouse.SecretRevocationID(id), Environment: c.Environment, ClientID: c.ID,
+			}
+			if err := s.recordRevocation(ctx, tx, rec, c.UpdatedAt); err != nil {
+				return err
+			}
 		}
 		return s.appendChange(ctx, tx, gatehouse.ChangeClient, c.ID)
 	})

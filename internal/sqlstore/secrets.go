@@ -41,6 +41,34 @@ func insertSecret(ctx context.Context, tx conn, clientID string, sec *gatehouse.
 // replaceSecrets makes list the client's secrets: it deletes the secrets not
 // in list, updates those in it, and inserts (setting their IDs) those
 // without an ID.
+// droppedSecrets returns the ids of the stored secrets of clientID that
+// list does not keep.
+func droppedSecrets(ctx context.Context, tx conn, clientID string, list []gatehouse.Secret) ([]int64, error) {
+	keep := map[int64]bool{}
+	for _, sec := range list {
+		keep[sec.ID] = true
+	}
+	rows, err := tx.query(ctx, `SELECT id FROM client_secrets WHERE client_id = ?`, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("list secrets: %w", dbError(err, "", ""))
+	}
+	defer rows.Close()
+	var dropped []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list secrets: %w", dbError(err, "", ""))
+		}
+		if !keep[id] {
+			dropped = append(dropped, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list secrets: %w", dbError(err, "", ""))
+	}
+	return dropped, nil
+}
+
 func replaceSecrets(ctx context.Context, tx conn, clientID string, list []gatehouse.Secret) error {
 	query, args := `DELETE FROM client_secrets WHERE client_id = ?`, []any{clientID}
 	var keep []string

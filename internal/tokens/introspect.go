@@ -41,10 +41,23 @@ func (i *Issuer) validate(env *cache.Environment, token string) (*Claims, bool) 
 	if client == nil || !client.Active() || client.Environment != env.Name || i.dir.ClientRevoked(c.ClientID) {
 		return nil, false
 	}
-	if c.SecretID != 0 && i.dir.SecretRevoked(c.SecretID) {
+	if c.SecretID != 0 && (i.dir.SecretRevoked(c.SecretID) || !secretLive(client, c.SecretID, i.now())) {
 		return nil, false
 	}
 	return c, true
+}
+
+// secretLive reports whether client still holds the secret with id and it
+// has not expired: a token lives no longer than the secret it was issued
+// with, so a rotation's grace period ends its tokens too, and a secret a
+// rotation or reset dropped takes its tokens with it.
+func secretLive(client *gatehouse.Client, id int64, now time.Time) bool {
+	for _, s := range client.Secrets {
+		if s.ID == id {
+			return s.ExpiresAt.IsZero() || s.ExpiresAt.After(now)
+		}
+	}
+	return false
 }
 
 // verify checks what never changes about a token: its signature (JWT) or
