@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +93,25 @@ func TestResetAdminKeyEndsTheOldKeysTokens(t *testing.T) {
 	}
 	if status, body := call(t, http.MethodGet, s.URL+"/admin/v1/accounts", "Bearer "+s.AdminKey, "", "", ""); status != http.StatusOK {
 		t.Errorf("the new admin key: %d %s", status, body)
+	}
+}
+
+func TestTheFirstOperatorPasswordCanGoToAPrivateFile(t *testing.T) {
+	s := startServerWith(t, app.Config{OperatorPasswordFile: true}, func(m *app.Main) { m.Config.AdminPassword = "" })
+	path := filepath.Join(filepath.Dir(s.main.AdminKeyFile()), app.OperatorPasswordFileName)
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %04o, want 0600", path, info.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	pw := strings.TrimSpace(string(b))
+	if len(pw) < 20 {
+		t.Fatalf("password file holds %q", pw)
+	}
+	if out := s.Logs.String(); strings.Contains(out, pw) || !strings.Contains(out, path) {
+		t.Errorf("stderr and log: the password appears (%v) or the file is not named (%v)", strings.Contains(out, pw), !strings.Contains(out, path))
 	}
 }

@@ -118,9 +118,15 @@ func writeAdminKey(path string, c *manage.ClientWithSecret) error {
 	return nil
 }
 
+// OperatorPasswordFileName is the file in the data directory that receives
+// the first operator's generated password when Config.OperatorPasswordFile
+// is set.
+const OperatorPasswordFileName = "operator-password"
+
 // ensureOperator creates the first operator user. Its password is
-// GATEHOUSE_ADMIN_PASSWORD, or a random one printed once to the terminal
-// (never to the log).
+// GATEHOUSE_ADMIN_PASSWORD, or a random one shown once: on the terminal
+// (never the log), or, with OperatorPasswordFile, in a 0600 file of the data
+// directory, since stderr often ends up in a log collector.
 func (m *Main) ensureOperator(ctx context.Context) error {
 	pw := m.Config.AdminPassword
 	generated := pw == ""
@@ -130,12 +136,28 @@ func (m *Main) ensureOperator(ctx context.Context) error {
 			return err
 		}
 	}
+	file := filepath.Join(m.Config.DataDir, OperatorPasswordFileName)
+	toFile := generated && m.Config.OperatorPasswordFile
+	if toFile {
+		// Written before the user exists, so that a failure leaves no
+		// operator whose password nobody has.
+		if err := writeFileAtomic(file, []byte(pw+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write the operator password: %w", err)
+		}
+	}
 	created, err := m.service.EnsureOperator(ctx, pw)
-	if err != nil {
+	if err != nil || !created {
+		if toFile {
+			os.Remove(file) // the operator exists already: this password is no one's
+		}
 		return err
 	}
-	if created && generated {
-		fmt.Fprintf(m.Stderr, "\nFirst start: operator %s has password %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it)\n\n", manage.OperatorEmail, pw)
+	switch {
+	case toFile:
+		fmt.Fprintf(m.Stderr, "\nFirst start: the password of operator %s is in %s (mode 0600); sign in, change it and delete the file\n\n",
+			manage.OperatorEmail, file)
+	case generated:
+		fmt.Fprintf(m.Stderr, "\nFirst start: operator %s has password %s\n(shown once; set GATEHOUSE_ADMIN_PASSWORD to choose it, or --operator-password-file to write it to a file instead)\n\n", manage.OperatorEmail, pw)
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ type Config struct {
 	LogLevel  string `yaml:"log_level"`  // debug, info, warn, error
 	// AdminPassword is the first operator's password; random when empty.
 	AdminPassword string `yaml:"-"`
+	// OperatorPasswordFile writes a random first operator password to
+	// {data-dir}/operator-password (mode 0600) instead of stderr.
+	OperatorPasswordFile bool `yaml:"operator_password_file"`
 	// MasterKey is the base64 AES-256 master key (GATEHOUSE_MASTER_KEY;
 	// several, comma-separated, during a rotation: the first is current).
 	// Empty: {data-dir}/master.key, generated on first start.

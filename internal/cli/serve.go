@@ -71,6 +71,9 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
 	resolveProtectionFlags(fs, &cfg.Protection, f.cfg.Protection)
 	resolveDashboardFlags(fs, &cfg.Dashboard, f.cfg.Dashboard)
 	resolveConnectionFlags(fs, &cfg.Connections, f.cfg.Connections)
+	if fs.Changed("operator-password-file") {
+		cfg.OperatorPasswordFile = f.cfg.OperatorPasswordFile
+	}
 	cfg.AdminPassword = os.Getenv("GATEHOUSE_ADMIN_PASSWORD")
 	if v := os.Getenv("GATEHOUSE_MASTER_KEY"); v != "" {
 		cfg.MasterKey = v
@@ -126,6 +129,8 @@ the YAML file named by --config.`,
 	registerProtectionFlags(cmd.Flags(), &f.cfg.Protection)
 	registerDashboardFlags(cmd.Flags(), &f.cfg.Dashboard)
 	registerConnectionFlags(cmd.Flags(), &f.cfg.Connections)
+	cmd.Flags().BoolVar(&f.cfg.OperatorPasswordFile, "operator-password-file", false,
+		"on first start, write the generated operator password to {data-dir}/"+app.OperatorPasswordFileName+" (mode 0600) instead of stderr")
 	return cmd
 }
 
