@@ -68,6 +68,44 @@ type RevocationStore interface {
 type UserStore interface {
 	CreateUser(ctx context.Context, u *User) error
 	UserByEmail(ctx context.Context, email string) (*User, error)
+	// User returns the user with id; ErrNotFound if there is none.
+	User(ctx context.Context, id int64) (*User, error)
+	// Users returns a page of users matching f, ordered by id.
+	Users(ctx context.Context, f UserFilter) ([]*User, error)
+	// UpdateUser stores u's role, disabled flag and password hash (the
+	// email and account never change); ErrNotFound if there is no such user.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes a user with its sessions and second factor;
+	// ErrNotFound if there is no such user.
+	DeleteUser(ctx context.Context, id int64) error
+	// CountActiveOwners counts the account's owners who are not disabled.
+	CountActiveOwners(ctx context.Context, accountID int64) (int, error)
+	// LockAccount holds a lock on the account until the transaction it runs
+	// in (Store.InTx) ends, so that concurrent changes of the account's
+	// users run one after the other; ErrNotFound if there is no such
+	// account.
+	LockAccount(ctx context.Context, accountID int64) error
+}
+
+// InvitationStore keeps invitations to join an account.
+type InvitationStore interface {
+	// CreateInvitation stores inv and sets its ID; ErrNotFound if its
+	// account does not exist, ErrConflict if its token hash is taken.
+	CreateInvitation(ctx context.Context, inv *Invitation) error
+	// Invitation returns the invitation with id; ErrNotFound if none.
+	Invitation(ctx context.Context, id int64) (*Invitation, error)
+	// InvitationByToken returns the invitation whose token hashes to
+	// tokenHash; ErrNotFound if none.
+	InvitationByToken(ctx context.Context, tokenHash [32]byte) (*Invitation, error)
+	// Invitations returns the account's invitations not yet accepted
+	// (expired ones included), oldest first.
+	Invitations(ctx context.Context, accountID int64) ([]*Invitation, error)
+	// MarkInvitationAccepted records that the invitation was accepted at
+	// at; ErrConflict if it was accepted before (a token works once),
+	// ErrNotFound if there is no such invitation.
+	MarkInvitationAccepted(ctx context.Context, id int64, at time.Time) error
+	// DeleteInvitation removes an invitation; ErrNotFound if none.
+	DeleteInvitation(ctx context.Context, id int64) error
 }
 
 // Change kinds recorded in the change feed.
@@ -109,6 +147,7 @@ type Store interface {
 	RevocationStore
 	CredentialRevocationStore
 	UserStore
+	InvitationStore
 	SessionStore
 	SecondFactorStore
 	SignInFailureStore

@@ -40,6 +40,8 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.Store) {
 		{"DailyUsage", testDailyUsage},
 		{"AuditByAccount", testAuditByAccount},
 		{"Users", testUsers},
+		{"UserManagement", testUserManagement},
+		{"Invitations", testInvitations},
 		{"Sessions", testSessions},
 		{"SecondFactors", testSecondFactors},
 		{"SignInFailures", testSignInFailures},
