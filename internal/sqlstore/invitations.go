@@ -112,4 +112,3 @@ func (s *Store) DeleteInvitation(ctx context.Context, id int64) error {
 	}
 	return nil
 }
-
