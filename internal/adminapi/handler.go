@@ -33,6 +33,9 @@ type Config struct {
 	// Refresh makes the server's in-memory credential cache see a change at
 	// once; it is called after every committed change. Nil skips it.
 	Refresh func(ctx context.Context) error
+	// PublicURL is the server's external base URL, which starts invitation
+	// links; used only when Service is nil.
+	PublicURL string
 	// IssuerURL returns the issuer of an environment. Nil shows "".
 	IssuerURL func(env string) string
 	// Rand is the source of client ids and secrets: crypto/rand.Reader
@@ -169,6 +172,7 @@ func New(cfg Config) *Handler {
 	if h.service = cfg.Service; h.service == nil {
 		h.service = manage.New(manage.Config{
 			Store: cfg.Store, Rand: cfg.Rand, Now: cfg.Now, Logger: h.logger, MasterKey: cfg.MasterKey, Refresh: cfg.Refresh,
+			PublicURL: cfg.PublicURL,
 		})
 	}
 	if h.keyRotator == nil {

@@ -213,6 +213,9 @@ func (c *API) do(ctx context.Context, method, path string, query url.Values, in,
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return answerError(resp, b)
 	}
+	if out == nil {
+		return nil // an answer without body (204)
+	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("admin API %s %s: decode answer: %w", method, path, err)
 	}

@@ -26,7 +26,7 @@ func TestEveryAdminAndTokenCommandHasHelp(t *testing.T) {
 	}
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "client", "account", "token", "env":
+		case "client", "account", "user", "token", "env":
 			walk(c)
 		}
 	}

@@ -48,6 +48,7 @@ func NewRootCommand() *cobra.Command {
 		newKeysCommand(),
 		newEnvCommand(),
 		newAccountCommand(),
+		newUserCommand(),
 		newTokenCommand(),
 		newBenchCommand(),
 		newBansCommand(),
