@@ -193,6 +193,15 @@ func (b *browser) fill(pairs ...string) {
 	b.do(steps...)
 }
 
+// evalSubmit submits the form sel matches from a script, which skips the
+// browser's own form validation.
+func evalSubmit(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](fmt.Sprintf("document.querySelector(%q).submit()", sel))(ctx, t)
+		return err
+	})
+}
+
 // click clicks a button that submits a form or follows a link, and returns
 // the status of the page it leads to.
 func (b *browser) click(sel string) int {

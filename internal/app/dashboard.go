@@ -103,7 +103,8 @@ func (m *Main) openDashboard() (*dashboard.Dashboard, error) {
 			AccountFailures: c.Lockout.AccountFailures, AddressFailures: c.Lockout.AddressFailures,
 			Window: c.Lockout.Window, BanDuration: m.Config.Protection.BanDuration,
 		},
-		Now: m.Now, Rand: m.Rand, Logger: m.Logger,
+		Team: m.service,
+		Now:  m.Now, Rand: m.Rand, Logger: m.Logger,
 	})
 }
 

@@ -6,49 +6,27 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 )
 
-// TeamService is what the team pages and the invitation page need from the
-// service layer, which checks the principal's permissions in every method
-// (internal/app adapts internal/manage to it).
+// TeamService is what the team pages and the invitation page need from
+// the service layer (*manage.Service), which checks the principal's
+// permissions in every method.
 type TeamService interface {
 	// Team returns an account's users, pending invitations and what p may
 	// do to them.
-	Team(ctx context.Context, p *gatehouse.Principal, accountID int64) (*Team, error)
-	// Invite invites email with role and returns the invitation link.
-	Invite(ctx context.Context, p *gatehouse.Principal, accountID int64, email, role string) (string, error)
-	ChangeRole(ctx context.Context, p *gatehouse.Principal, userID int64, role string) error
-	SetUserDisabled(ctx context.Context, p *gatehouse.Principal, userID int64, disabled bool) error
-	RemoveUser(ctx context.Context, p *gatehouse.Principal, userID int64) error
-	CancelInvitation(ctx context.Context, p *gatehouse.Principal, invitationID int64) error
-	// PendingInvitation returns the unexpired, unused invitation with
-	// token; not found otherwise.
-	PendingInvitation(ctx context.Context, token string) (*TeamInvitation, error)
-	// AcceptInvitation sets the invited user's password and returns the
-	// new user.
-	AcceptInvitation(ctx context.Context, token, password string) (*gatehouse.User, error)
-}
-
-// Team is an account's people as the team page shows them.
-type Team struct {
-	AccountID       int64
-	AccountName     string
-	Users           []*gatehouse.User
-	Invitations     []TeamInvitation
-	MayManageUsers  bool // invite, change, disable and remove non-owners
-	MayManageOwners bool // the same for owners
-}
-
-// TeamInvitation is a pending invitation.
-type TeamInvitation struct {
-	ID          int64
-	AccountName string
-	Email       string
-	Role        string
-	ExpiresAt   time.Time
+	Team(ctx context.Context, p *gatehouse.Principal, accountID int64) (*manage.Team, error)
+	Invite(ctx context.Context, p *gatehouse.Principal, accountID int64, email, role string) (*manage.SentInvitation, error)
+	UpdateUser(ctx context.Context, p *gatehouse.Principal, accountID, userID int64, patch manage.UserPatch) (*gatehouse.User, error)
+	RemoveUser(ctx context.Context, p *gatehouse.Principal, accountID, userID int64) error
+	CancelInvitation(ctx context.Context, p *gatehouse.Principal, accountID, invitationID int64) error
+	// PendingInvitation returns the invitation a token opens and its
+	// account; not found when it is unknown, used or expired.
+	PendingInvitation(ctx context.Context, token string) (*gatehouse.Invitation, *gatehouse.Account, error)
+	// AcceptInvitation creates the invited user with password pw.
+	AcceptInvitation(ctx context.Context, token, pw, sourceIP string) (*gatehouse.User, error)
 }
 
 // teamRoles are the roles the forms offer, most privileged first.
@@ -56,11 +34,12 @@ var teamRoles = []string{gatehouse.RoleOwner, gatehouse.RoleAdmin, gatehouse.Rol
 
 // teamData is the data of the team page.
 type teamData struct {
-	*Team
+	*manage.Team
 	Self        int64
 	Roles       []string
 	InvitedLink string // shown once, right after an invitation
 	InvitedTo   string
+	Emailed     bool // the link went out by email too
 	NeedAccount bool // an operator must say which account
 }
 
@@ -107,7 +86,7 @@ func (d *Dashboard) renderTeam(w http.ResponseWriter, r *http.Request, c *Caller
 	data.Self, data.Roles = c.User.ID, teamRoles
 	account := teamAccount(r, c)
 	if account == 0 {
-		data.NeedAccount, data.Team = true, &Team{}
+		data.NeedAccount, data.Team = true, &manage.Team{Account: &gatehouse.Account{}}
 		d.render(w, r, c, status, "team", &Page{Title: "Team", Nav: "team", Data: data})
 		return
 	}
@@ -123,24 +102,28 @@ func (d *Dashboard) renderTeam(w http.ResponseWriter, r *http.Request, c *Caller
 // invite creates an invitation and shows its link once.
 func (d *Dashboard) invite(w http.ResponseWriter, r *http.Request, c *Caller) {
 	email, role := strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("role")
-	link, err := d.cfg.Team.Invite(r.Context(), principalOf(r, c), teamAccount(r, c), email, role)
-	if err != nil {
+	sent, err := d.cfg.Team.Invite(r.Context(), principalOf(r, c), teamAccount(r, c), email, role)
+	var e *gatehouse.Error
+	if errors.As(err, &e) && (e.Code == gatehouse.EINVALID || e.Code == gatehouse.ECONFLICT) {
+		d.redirect(w, r, teamURL(teamAccount(r, c), c), flashError, e.Message)
+		return
+	} else if err != nil {
 		d.fail(w, r, c, err)
 		return
 	}
-	d.renderTeam(w, r, c, http.StatusOK, &teamData{InvitedLink: link, InvitedTo: email})
+	d.renderTeam(w, r, c, http.StatusOK, &teamData{InvitedLink: sent.Link, InvitedTo: email, Emailed: sent.Emailed})
 }
 
 // teamAction runs one change of the team from a form and goes back to the
 // team page.
 func (d *Dashboard) teamAction(w http.ResponseWriter, r *http.Request, c *Caller, done string,
-	fn func(ctx context.Context, p *gatehouse.Principal, id int64) error) {
+	fn func(ctx context.Context, p *gatehouse.Principal, account, id int64) error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		d.notFound(w, r)
 		return
 	}
-	if err := fn(r.Context(), principalOf(r, c), id); err != nil {
+	if err := fn(r.Context(), principalOf(r, c), teamAccount(r, c), id); err != nil {
 		var e *gatehouse.Error
 		if errors.As(err, &e) && (e.Code == gatehouse.EINVALID || e.Code == gatehouse.ECONFLICT) {
 			d.redirect(w, r, teamURL(teamAccount(r, c), c), flashError, e.Message)
@@ -154,44 +137,48 @@ func (d *Dashboard) teamAction(w http.ResponseWriter, r *http.Request, c *Caller
 
 func (d *Dashboard) changeRole(w http.ResponseWriter, r *http.Request, c *Caller) {
 	role := r.PostFormValue("role")
-	d.teamAction(w, r, c, "The role is changed.", func(ctx context.Context, p *gatehouse.Principal, id int64) error {
-		return d.cfg.Team.ChangeRole(ctx, p, id, role)
-	})
-}
-
-func (d *Dashboard) disableUser(w http.ResponseWriter, r *http.Request, c *Caller) {
-	d.teamAction(w, r, c, "The user is disabled and signed out.", func(ctx context.Context, p *gatehouse.Principal, id int64) error {
-		if err := d.cfg.Team.SetUserDisabled(ctx, p, id, true); err != nil {
-			return err
-		}
-		_, err := d.store.DeleteUserSessions(ctx, id)
+	d.teamAction(w, r, c, "The role is changed.", func(ctx context.Context, p *gatehouse.Principal, account, id int64) error {
+		_, err := d.cfg.Team.UpdateUser(ctx, p, account, id, manage.UserPatch{Role: &role})
 		return err
 	})
 }
 
+func (d *Dashboard) disableUser(w http.ResponseWriter, r *http.Request, c *Caller) {
+	d.setDisabled(w, r, c, true, "The user is disabled and signed out.")
+}
+
 func (d *Dashboard) enableUser(w http.ResponseWriter, r *http.Request, c *Caller) {
-	d.teamAction(w, r, c, "The user is enabled.", func(ctx context.Context, p *gatehouse.Principal, id int64) error {
-		return d.cfg.Team.SetUserDisabled(ctx, p, id, false)
+	d.setDisabled(w, r, c, false, "The user is enabled.")
+}
+
+// setDisabled disables or enables a user; the service ends a disabled
+// user's sessions in the same transaction.
+func (d *Dashboard) setDisabled(w http.ResponseWriter, r *http.Request, c *Caller, disabled bool, done string) {
+	d.teamAction(w, r, c, done, func(ctx context.Context, p *gatehouse.Principal, account, id int64) error {
+		_, err := d.cfg.Team.UpdateUser(ctx, p, account, id, manage.UserPatch{Disabled: &disabled})
+		return err
 	})
 }
 
 func (d *Dashboard) removeUser(w http.ResponseWriter, r *http.Request, c *Caller) {
-	d.teamAction(w, r, c, "The user is removed.", func(ctx context.Context, p *gatehouse.Principal, id int64) error {
-		return d.cfg.Team.RemoveUser(ctx, p, id)
+	d.teamAction(w, r, c, "The user is removed.", func(ctx context.Context, p *gatehouse.Principal, account, id int64) error {
+		return d.cfg.Team.RemoveUser(ctx, p, account, id)
 	})
 }
 
 func (d *Dashboard) cancelInvitation(w http.ResponseWriter, r *http.Request, c *Caller) {
-	d.teamAction(w, r, c, "The invitation is cancelled.", func(ctx context.Context, p *gatehouse.Principal, id int64) error {
-		return d.cfg.Team.CancelInvitation(ctx, p, id)
+	d.teamAction(w, r, c, "The invitation is cancelled.", func(ctx context.Context, p *gatehouse.Principal, account, id int64) error {
+		return d.cfg.Team.CancelInvitation(ctx, p, account, id)
 	})
 }
 
 // invitationData is the data of the invitation acceptance page.
 type invitationData struct {
-	Invitation *TeamInvitation
+	Invitation *gatehouse.Invitation
+	Account    *gatehouse.Account
 	Token      string
 	Message    string
+	MinLength  int
 }
 
 // invitation shows an invitation and the form to choose a password.
@@ -201,7 +188,7 @@ func (d *Dashboard) invitation(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) renderInvitation(w http.ResponseWriter, r *http.Request, status int, message string) {
 	token := r.PathValue("token")
-	inv, err := d.cfg.Team.PendingInvitation(r.Context(), token)
+	inv, account, err := d.cfg.Team.PendingInvitation(r.Context(), token)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		d.errorPage(w, r, nil, http.StatusNotFound, "This invitation link is not valid: it may have expired or been used already. Ask for a new one.")
 		return
@@ -215,7 +202,7 @@ func (d *Dashboard) renderInvitation(w http.ResponseWriter, r *http.Request, sta
 		return
 	}
 	d.render(w, r, nil, status, "invitation", &Page{Title: "Accept your invitation", CSRF: tok,
-		Data: invitationData{Invitation: inv, Token: token, Message: message}})
+		Data: invitationData{Invitation: inv, Account: account, Token: token, Message: message, MinLength: gatehouse.MinPasswordLength}})
 }
 
 // acceptInvitation sets the invited user's password and signs them in.
@@ -230,7 +217,7 @@ func (d *Dashboard) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		d.renderInvitation(w, r, http.StatusBadRequest, "The two passwords differ.")
 		return
 	}
-	u, err := d.cfg.Team.AcceptInvitation(r.Context(), r.PathValue("token"), pw)
+	u, err := d.cfg.Team.AcceptInvitation(r.Context(), r.PathValue("token"), pw, clientIP(r).String())
 	var e *gatehouse.Error
 	if errors.As(err, &e) && e.Code == gatehouse.EINVALID {
 		d.renderInvitation(w, r, http.StatusBadRequest, e.Message)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 )
 
 // fakeTeam is a TeamService over a fixed account, recording what it was
@@ -22,7 +23,7 @@ type fakeTeam struct {
 	accepted *gatehouse.User
 }
 
-func (f *fakeTeam) Team(ctx context.Context, p *gatehouse.Principal, accountID int64) (*Team, error) {
+func (f *fakeTeam) Team(ctx context.Context, p *gatehouse.Principal, accountID int64) (*manage.Team, error) {
 	if accountID != p.AccountID {
 		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "account not found")
 	}
@@ -31,46 +32,46 @@ func (f *fakeTeam) Team(ctx context.Context, p *gatehouse.Principal, accountID i
 		return nil, err
 	}
 	other := &gatehouse.User{ID: 99, Email: "viewer@acme.example", Role: gatehouse.RoleViewer, AccountID: accountID}
-	return &Team{AccountID: accountID, AccountName: "Acme", Users: []*gatehouse.User{u, other}, MayManageUsers: true,
-		Invitations: []TeamInvitation{{ID: 7, Email: "new@acme.example", Role: gatehouse.RoleViewer}}}, nil
+	return &manage.Team{Account: &gatehouse.Account{ID: accountID, Name: "Acme"}, Users: []*gatehouse.User{u, other}, MayManageUsers: true,
+		Invitations: []*gatehouse.Invitation{{ID: 7, Email: "new@acme.example", Role: gatehouse.RoleViewer}}}, nil
 }
 
-func (f *fakeTeam) Invite(ctx context.Context, p *gatehouse.Principal, accountID int64, email, role string) (string, error) {
+func (f *fakeTeam) Invite(ctx context.Context, p *gatehouse.Principal, accountID int64, email, role string) (*manage.SentInvitation, error) {
 	f.calls = append(f.calls, "invite "+email+" "+role)
-	return "http://127.0.0.1:8080/ui/invitations/" + f.token, nil
+	return &manage.SentInvitation{Link: "http://127.0.0.1:8080/ui/invitations/" + f.token}, nil
 }
 
-func (f *fakeTeam) ChangeRole(ctx context.Context, p *gatehouse.Principal, userID int64, role string) error {
-	if role == gatehouse.RoleOwner {
-		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "your role may not manage owners")
+func (f *fakeTeam) UpdateUser(ctx context.Context, p *gatehouse.Principal, accountID, userID int64, patch manage.UserPatch) (*gatehouse.User, error) {
+	if patch.Role != nil && *patch.Role == gatehouse.RoleOwner {
+		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "your role may not manage owners")
 	}
-	f.calls = append(f.calls, "role "+role)
-	return nil
+	if patch.Disabled != nil && *patch.Disabled {
+		f.calls = append(f.calls, "disable")
+		_, err := f.h.store.DeleteUserSessions(ctx, userID) // as the service does
+		return nil, err
+	}
+	f.calls = append(f.calls, "update")
+	return nil, nil
 }
 
-func (f *fakeTeam) SetUserDisabled(ctx context.Context, p *gatehouse.Principal, userID int64, disabled bool) error {
-	f.calls = append(f.calls, "disable")
-	return nil
-}
-
-func (f *fakeTeam) RemoveUser(ctx context.Context, p *gatehouse.Principal, userID int64) error {
+func (f *fakeTeam) RemoveUser(ctx context.Context, p *gatehouse.Principal, accountID, userID int64) error {
 	return gatehouse.Errorf(gatehouse.ECONFLICT, "an account keeps at least one active owner")
 }
 
-func (f *fakeTeam) CancelInvitation(ctx context.Context, p *gatehouse.Principal, id int64) error {
+func (f *fakeTeam) CancelInvitation(ctx context.Context, p *gatehouse.Principal, accountID, id int64) error {
 	f.calls = append(f.calls, "cancel")
 	return nil
 }
 
-func (f *fakeTeam) PendingInvitation(ctx context.Context, token string) (*TeamInvitation, error) {
+func (f *fakeTeam) PendingInvitation(ctx context.Context, token string) (*gatehouse.Invitation, *gatehouse.Account, error) {
 	if token != f.token || f.accepted != nil {
-		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "invitation not found")
+		return nil, nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "invitation not found")
 	}
-	return &TeamInvitation{ID: 7, AccountName: "Acme", Email: f.h.email, Role: gatehouse.RoleDeveloper}, nil
+	return &gatehouse.Invitation{ID: 7, Email: f.h.email, Role: gatehouse.RoleDeveloper}, &gatehouse.Account{Name: "Acme"}, nil
 }
 
-func (f *fakeTeam) AcceptInvitation(ctx context.Context, token, pw string) (*gatehouse.User, error) {
-	if _, err := f.PendingInvitation(ctx, token); err != nil {
+func (f *fakeTeam) AcceptInvitation(ctx context.Context, token, pw, sourceIP string) (*gatehouse.User, error) {
+	if _, _, err := f.PendingInvitation(ctx, token); err != nil {
 		return nil, err
 	}
 	if len(pw) < 12 {

@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/app"
+)
+
+// TestDashboardInviteAViewer: an owner invites a viewer on the team page,
+// the viewer accepts the link with a new password and is signed in, sees
+// the team without any way to change it, and a forged invitation with the
+// viewer's own valid form token is refused with 403. Disabling the viewer
+// ends their session.
+func TestDashboardInviteAViewer(t *testing.T) {
+	s := startServer(t, app.Config{})
+	_, ownerEmail, ownerPW := s.newAccountUser(t, "Acme", gatehouse.RoleOwner)
+	owner := newBrowser(t, s)
+	if status := owner.signIn(ownerEmail, ownerPW); status != http.StatusOK {
+		t.Fatalf("owner sign-in: %d", status)
+	}
+	if status := owner.open("/ui/team"); status != http.StatusOK || !strings.Contains(owner.text("h1"), "Acme") {
+		t.Fatalf("team page: status %d, heading %q", status, owner.text("h1"))
+	}
+	owner.fill("#invite-email", "viola@acme.example", "#invite-role", "viewer")
+	if status := owner.click("#invite-submit"); status != http.StatusOK {
+		t.Fatalf("invite: status %d", status)
+	}
+	link := owner.text("#invitation-link")
+	if !strings.HasPrefix(link, s.URL+"/ui/invitations/") {
+		t.Fatalf("invitation link %q, want one under %s/ui/invitations/", link, s.URL)
+	}
+	owner.screenshot("team-invited")
+	if owner.open("/ui/team"); !strings.Contains(owner.text("#invitations"), "viola@acme.example as viewer") {
+		t.Fatalf("pending invitations %q do not list the new one", owner.text("#invitations"))
+	}
+
+	viewer := newBrowser(t, s)
+	if status := viewer.open(link); status != http.StatusOK || viewer.text("#invited-email") != "viola@acme.example" {
+		t.Fatalf("invitation page: status %d", status)
+	}
+	viewer.screenshot("invitation")
+	viewer.fill("#new-password", "short", "#new-password2", "short")
+	// The browser's own minlength check would stop this form; submit it as
+	// a script would, to see the server's answer.
+	if status := viewer.navigate(evalSubmit("form[action^='/ui/invitations/']")); status != http.StatusBadRequest {
+		t.Fatalf("a short password: status %d, want 400", status)
+	}
+	const pw = "viola's long passphrase"
+	viewer.fill("#new-password", pw, "#new-password2", pw)
+	if status := viewer.click("#accept-submit"); status != http.StatusOK || viewer.text("h1") != "Overview" {
+		t.Fatalf("accepting: status %d, page %q; want the overview, signed in", status, viewer.text("h1"))
+	}
+	if status := viewer.open(link); status != http.StatusNotFound {
+		t.Fatalf("the used link: status %d, want 404", status)
+	}
+
+	// Signed in again with the chosen password, the viewer reads the team
+	// but is offered no change and may not make one.
+	viewer.open("/ui/")
+	viewer.click("form[action='/ui/signout'] button")
+	if status := viewer.signIn("viola@acme.example", pw); status != http.StatusOK {
+		t.Fatalf("viewer sign-in with the chosen password: %d", status)
+	}
+	if status := viewer.open("/ui/team"); status != http.StatusOK || !strings.Contains(viewer.text("#users"), ownerEmail) {
+		t.Fatalf("team page for the viewer: status %d", status)
+	}
+	if viewer.has("#invite-form") || viewer.has("form[action*='/role']") {
+		t.Fatal("the team page offers a viewer changes")
+	}
+	token := viewer.formToken()
+	status := s.post(t, "/ui/team/invitations", map[string]string{"csrf": token, "email": "mallory@acme.example", "role": "owner"}, viewer.cookies(), nil)
+	if status != http.StatusForbidden {
+		t.Fatalf("a viewer's forged invitation with a valid form token: status %d, want 403", status)
+	}
+
+	// The owner disables the viewer: the viewer's session ends at once.
+	owner.open("/ui/team")
+	id := owner.eval(`document.querySelector("tr[data-user='viola@acme.example'] form[action*='/disable']").action.match(/users\/(\d+)\//)[1]`)
+	if _, err := strconv.Atoi(id); err != nil {
+		t.Fatalf("no disable form for the viewer (%q)", id)
+	}
+	if status := owner.click("tr[data-user='viola@acme.example'] form[action*='/disable'] button"); status != http.StatusOK {
+		t.Fatalf("disable: status %d", status)
+	}
+	if !strings.Contains(owner.text("tr[data-user='viola@acme.example']"), "disabled") {
+		t.Fatal("the team page does not show the viewer disabled")
+	}
+	if viewer.open("/ui/team"); !viewer.has("#email") {
+		t.Fatal("the disabled viewer's session still reaches the team page")
+	}
+}
