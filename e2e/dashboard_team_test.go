@@ -93,3 +93,40 @@ func TestDashboardInviteAViewer(t *testing.T) {
 		t.Fatal("the disabled viewer's session still reaches the team page")
 	}
 }
+
+// TestDashboardAnotherAccountsTeamIsOutOfReach: with a valid session of
+// one account, asking for another account's team shows one's own, and
+// changing another account's user with a valid form token is "not found".
+func TestDashboardAnotherAccountsTeamIsOutOfReach(t *testing.T) {
+	s := startServer(t, app.Config{})
+	acme, acmeOwner, _ := s.newAccountUser(t, "Acme", gatehouse.RoleOwner)
+	_, email, pw := s.newAccountUser(t, "Globex", gatehouse.RoleOwner)
+	b := newBrowser(t, s)
+	if status := b.signIn(email, pw); status != http.StatusOK {
+		t.Fatalf("sign-in: %d", status)
+	}
+	status := b.open("/ui/team?account=" + strconv.FormatInt(acme, 10))
+	if status != http.StatusOK || strings.Contains(b.text("body"), acmeOwner) || !strings.Contains(b.text("h1"), "Globex") {
+		t.Fatalf("another account's team: status %d, heading %q; want one's own team without the other's users", status, b.text("h1"))
+	}
+	token := b.formToken()
+
+	// The id of Acme's owner, as an operator sees it.
+	op := newBrowser(t, s)
+	op.signIn(operatorEmail, operatorPassword)
+	if status := op.open("/ui/team?account=" + strconv.FormatInt(acme, 10)); status != http.StatusOK || !strings.Contains(op.text("#users"), acmeOwner) {
+		t.Fatalf("an operator's view of Acme's team: status %d", status)
+	}
+	id := op.eval(`document.querySelector("tr[data-user='` + acmeOwner + `'] form[action*='/role']").action.match(/users\/(\d+)\//)[1]`)
+
+	for _, path := range []string{"/ui/team/users/" + id + "/role", "/ui/team/users/" + id + "/disable", "/ui/team/users/" + id + "/remove"} {
+		form := map[string]string{"csrf": token, "role": "viewer", "account": strconv.FormatInt(acme, 10)}
+		if status := s.post(t, path+"?account="+strconv.FormatInt(acme, 10), form, b.cookies(), nil); status != http.StatusNotFound {
+			t.Errorf("POST %s by another account's owner: status %d, want 404", path, status)
+		}
+	}
+	if op.open("/ui/team?account=" + strconv.FormatInt(acme, 10)); !strings.Contains(op.text("tr[data-user='"+acmeOwner+"']"), "owner") ||
+		strings.Contains(op.text("tr[data-user='"+acmeOwner+"']"), "disabled") {
+		t.Fatal("Acme's owner was changed by another account's owner")
+	}
+}
