@@ -281,6 +281,29 @@ func TestVerifyOpaqueTokensByIntrospection(t *testing.T) {
 	if _, err := v.Verify(ctx, verify.OpaquePrefix+"AAAA"); err == nil {
 		t.Fatal("a made-up opaque token was accepted")
 	}
+	t.Run("a revoked secret's cached opaque token is refused within a second", func(t *testing.T) {
+		rotated, err := s.Admin.RotateClientSecret(ctx, c.ClientID, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := ledgerToken(t, s.tokenURL("sandbox"), rotated)
+		if _, err := v.Verify(ctx, fresh); err != nil {
+			t.Fatal(err)
+		}
+		newest := rotated.Secrets[len(rotated.Secrets)-1].ID
+		if _, err := s.Admin.RevokeClientSecret(ctx, c.ClientID, newest); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Second, func() error {
+			if _, err := v.Verify(ctx, fresh); err == nil {
+				return errNotYet
+			}
+			return nil
+		})
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatalf("the other secret's token: %v", err)
+		}
+	})
 	if _, err := s.Admin.RevokeClient(ctx, c.ClientID); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,10 @@ type Introspection struct {
 	Issuer    string `json:"iss,omitempty"`
 	ID        string `json:"jti,omitempty"`
 	AccountID int64  `json:"account_id,omitempty"`
+	// SecretID is the client secret the token was issued with, so that a
+	// resource server caching this answer can apply a revocation of that
+	// secret from the revocation feed.
+	SecretID int64 `json:"secret_id,omitempty"`
 }
 
 // validate returns the claims of token if it is an active token of env:
@@ -120,7 +124,7 @@ func (i *Issuer) Introspect(envName string, caller Credentials, from netip.Addr,
 	return &Introspection{
 		Active: true, Scope: c.Scope, ClientID: c.ClientID, TokenType: "Bearer",
 		ExpiresAt: c.ExpiresAt, IssuedAt: c.IssuedAt, Subject: c.Subject, Audience: c.Audience,
-		Issuer: c.Issuer, ID: c.ID, AccountID: c.AccountID,
+		Issuer: c.Issuer, ID: c.ID, AccountID: c.AccountID, SecretID: c.SecretID,
 	}, nil
 }
 
