@@ -50,7 +50,10 @@ func (p *tcpProxy) serve(ln net.Listener) {
 			if err != nil {
 				return
 			}
-			out, err := net.Dial("tcp", p.target)
+			p.mu.Lock()
+			target := p.target
+			p.mu.Unlock()
+			out, err := net.Dial("tcp", target)
 			if err != nil {
 				in.Close()
 				continue
@@ -96,7 +99,9 @@ func (p *tcpProxy) restore(t *testing.T) {
 func TestVerifyFeedOutageIsVisibleAndFollowsThePolicy(t *testing.T) {
 	p := newTCPProxy(t)
 	s := startServer(t, app.Config{PublicURL: "http://" + p.addr})
-	p.target = s.main.Addr()
+	p.mu.Lock()
+	p.target = s.main.Addr() // known once the server listens; nothing dialled before
+	p.mu.Unlock()
 	rs := resourceClient(t, s)
 	reg := prometheus.NewRegistry()
 	v, _ := newVerifier(t, s, rs, func(c *verify.Config) {
