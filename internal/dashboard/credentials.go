@@ -21,8 +21,6 @@ type PageServices struct {
 	// TestTokens issues "Get a test token" tokens through the issuing core;
 	// *tokens.Issuer is one.
 	TestTokens TestTokenIssuer
-	// Usage reads per-day token counts for the usage chart.
-	Usage UsageReader
 	// Endpoints are where the server answers token requests, for the curl
 	// lines shown with a new secret.
 	Endpoints TokenEndpoints
@@ -32,11 +30,6 @@ type PageServices struct {
 // may manage it.
 type TestTokenIssuer interface {
 	IssueTestToken(ctx context.Context, clientID string, remoteIP netip.Addr) (*tokens.Token, *tokens.Claims, *tokens.Error)
-}
-
-// UsageReader reads per-day usage counts.
-type UsageReader interface {
-	DailyUsage(ctx context.Context, f gatehouse.UsageFilter) ([]gatehouse.DailyUsage, error)
 }
 
 // credentialRoutes registers the credential pages of an environment.

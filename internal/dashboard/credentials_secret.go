@@ -156,7 +156,7 @@ func (d *Dashboard) revealCredential(w http.ResponseWriter, r *http.Request, c *
 	back := credentialURL(r.PathValue("env"), url.PathEscape(r.PathValue("id")))
 	p := principal(r, c)
 	shown, err := d.manage.RevealSecret(r.Context(), p, r.PathValue("id"), c.User.Email, r.PostFormValue("password"))
-	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
+	if errors.Is(err, manage.ErrWrongPassword) {
 		msg := d.countFailure(r.Context(), w, r, c.User.Email)
 		d.redirect(w, r, back, flashError, "Wrong password: the secret was not shown. "+msg)
 		return

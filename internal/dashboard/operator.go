@@ -170,7 +170,7 @@ type keysPage struct {
 
 type envKeys struct {
 	Name string
-	Keys []*gatehouse.SigningKey
+	Keys []manage.SigningKeyInfo
 }
 
 func (d *Dashboard) operatorKeys(w http.ResponseWriter, r *http.Request, c *Caller) {

@@ -36,3 +36,16 @@ func (s *Service) DailyUsage(ctx context.Context, p *gatehouse.Principal, f gate
 	}
 	return list, nil
 }
+
+// auditClient appends the record of a successful action by p on client c,
+// in tx, under c's account so that the account's users see it.
+func (s *Service) auditClient(ctx context.Context, tx gatehouse.Store, p *gatehouse.Principal, action string, c *gatehouse.Client, detail string) error {
+	e := &gatehouse.AuditEvent{
+		Time: s.now().UTC(), Actor: p.Actor(), SourceIP: sourceIP(p), Action: action, Object: "client:" + c.ID,
+		Environment: c.Environment, AccountID: c.AccountID, Outcome: gatehouse.OutcomeSuccess, Detail: detail,
+	}
+	if err := tx.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s of client %s: %w", action, c.ID, err)
+	}
+	return nil
+}

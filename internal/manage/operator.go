@@ -126,7 +126,9 @@ func (o *Operations) LiftBan(ctx context.Context, p *gatehouse.Principal, subjec
 
 // readsEverything reports whether p may read every account (an admin API
 // caller with admin:read).
-func readsEverything(p *gatehouse.Principal) bool { return Authorize(p, ActRead, 0, "") == nil && seesAllAccounts(p) }
+func readsEverything(p *gatehouse.Principal) bool {
+	return Authorize(p, ActRead, 0, "") == nil && seesAllAccounts(p)
+}
 
 // auditAction records a change made outside the store (a ban list, a key
 // rotation that runs its own transactions). Its failure is logged: the
