@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/dashboard"
@@ -81,7 +83,7 @@ func (c *DashboardConfig) validate() error {
 }
 
 // openDashboard builds the dashboard, or returns nil when it is off.
-func (m *Main) openDashboard() (*dashboard.Dashboard, error) {
+func (m *Main) openDashboard(dialects httpapi.Dialects) (*dashboard.Dashboard, error) {
 	c := m.Config.Dashboard
 	c.defaults()
 	if !*c.Enabled {
@@ -103,9 +105,25 @@ func (m *Main) openDashboard() (*dashboard.Dashboard, error) {
 			AccountFailures: c.Lockout.AccountFailures, AddressFailures: c.Lockout.AddressFailures,
 			Window: c.Lockout.Window, BanDuration: m.Config.Protection.BanDuration,
 		},
-		Team: m.service,
-		Now:  m.Now, Rand: m.Rand, Logger: m.Logger,
+		Team:       m.service,
+		Manage:     m.service,
+		Operations: manage.NewOperations(m.service, m.protection.bans, m.rotator),
+		Pages:      dashboard.PageServices{TestTokens: m.issuer, Endpoints: tokenEndpoints(m.publicURL, dialects)},
+		Now:        m.Now, Rand: m.Rand, Logger: m.Logger,
 	})
+}
+
+// tokenEndpoints tells the dashboard where the token flows are served, for
+// the curl lines it shows with a new secret.
+func tokenEndpoints(publicURL string, d httpapi.Dialects) dashboard.TokenEndpoints {
+	ep := dashboard.TokenEndpoints{PublicURL: publicURL}
+	if d.Lengow.Enabled {
+		ep.LengowPath = d.Lengow.Path
+	}
+	if d.Lemonway.Enabled {
+		ep.LemonwayPath = d.Lemonway.Path
+	}
+	return ep
 }
 
 // pruneDashboard deletes ended sessions and old sign-in failure counters.

@@ -211,15 +211,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Bans:         m.protection.bans,
 	})
 	m.feed = revfeed.New(revfeed.Config{Source: m.dir, Now: m.Now})
-	var ui http.Handler // nil when the dashboard is off
-	if d, err := m.openDashboard(); err != nil {
-		return err
-	} else if d != nil {
-		ui = d
-	}
 	dialects, err := m.Config.Dialects.dialects()
 	if err != nil {
 		return err
+	}
+	var ui http.Handler // nil when the dashboard is off
+	if d, err := m.openDashboard(dialects); err != nil {
+		return err
+	} else if d != nil {
+		ui = d
 	}
 	metricsHandler := m.metricsHandler(m.protection.metrics)
 	if m.metricsListener != nil {

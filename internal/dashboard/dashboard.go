@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/bans"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 )
 
 // Store is what the dashboard keeps in the database itself: users to sign
@@ -87,7 +88,14 @@ type Config struct {
 	AllowedNetworks []netip.Prefix
 	Lockout         Lockout
 	// Team is the service behind the team and invitation pages.
-	Team   TeamService
+	Team TeamService
+	// Manage is the service layer every page calls with the signed-in
+	// principal; Operations its operator actions (bans, signing keys).
+	Manage     *manage.Service
+	Operations *manage.Operations
+	// Pages are what the credential, usage and operator pages need
+	// beyond the service layer.
+	Pages  PageServices
 	Now    func() time.Time
 	Rand   io.Reader
 	Logger *slog.Logger
@@ -95,18 +103,21 @@ type Config struct {
 
 // Dashboard is the web UI under /ui/.
 type Dashboard struct {
-	cfg      Config
-	store    Store
-	now      func() time.Time
-	rand     io.Reader
-	logger   *slog.Logger
-	secure   bool // public URL is https
-	pages    *pages
-	mux      *http.ServeMux
-	handler  http.Handler
-	dummy    string // a password hash to verify against for unknown users
-	dummyErr error
-	once     sync.Once
+	cfg          Config
+	store        Store
+	now          func() time.Time
+	rand         io.Reader
+	logger       *slog.Logger
+	secure       bool // public URL is https
+	pages        *pages
+	manage       *manage.Service
+	operations   *manage.Operations
+	pageServices PageServices
+	mux          *http.ServeMux
+	handler      http.Handler
+	dummy        string // a password hash to verify against for unknown users
+	dummyErr     error
+	once         sync.Once
 }
 
 // New returns the dashboard for cfg.
@@ -136,6 +147,7 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	d := &Dashboard{
 		cfg: cfg, store: cfg.Store, now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, pages: p,
+		manage: cfg.Manage, operations: cfg.Operations, pageServices: cfg.Pages,
 		mux: http.NewServeMux(),
 	}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && strings.EqualFold(u.Scheme, "https") {

@@ -30,6 +30,14 @@ func (d *Dashboard) routes() {
 	if d.cfg.Team != nil {
 		d.teamRoutes()
 	}
+	// Credentials, usage, audit log, operator pages.
+	if d.manage != nil {
+		d.credentialRoutes()
+		d.operatorRoutes()
+		m.HandleFunc("GET /ui/env/{env}/usage", d.signedIn(d.usage))
+		m.HandleFunc("GET /ui/audit", d.signedIn(d.audit))
+		m.HandleFunc("GET /ui/audit/export", d.signedIn(d.auditExport))
+	}
 
 	m.HandleFunc("GET /ui/{$}", d.signedIn(d.home))
 	m.HandleFunc("/ui/", d.notFound)
