@@ -204,7 +204,7 @@ func (d *Dashboard) credential(w http.ResponseWriter, r *http.Request, c *Caller
 		cidrs = append(cidrs, pfx.String())
 	}
 	page.AllowedIPs = strings.Join(cidrs, "\n")
-	page.Refusals, err = d.refusals(r.Context(), p, cl)
+	page.Refusals, err = d.refusals(r.Context(), p, gatehouse.AuditFilter{Object: "client:" + cl.ID})
 	if err != nil {
 		d.fail(w, r, c, err)
 		return

@@ -57,15 +57,14 @@ func (d *Dashboard) testToken(w http.ResponseWriter, r *http.Request, c *Caller)
 // refusalLimit is how many recent refusals a credential's page lists.
 const refusalLimit = 20
 
-// refusals returns the credential's recent refused token requests (wrong
-// secret, address outside the allowlist, rate limited), newest first,
-// read from the audit log through the service layer.
-func (d *Dashboard) refusals(ctx context.Context, p *gatehouse.Principal, cl *gatehouse.Client) ([]*gatehouse.AuditEvent, error) {
+// refusals returns the recent refused token requests that f selects (wrong
+// secret, address outside the allowlist, rate limited: the failures and
+// denials of the audit log), newest first, read through the service layer.
+func (d *Dashboard) refusals(ctx context.Context, p *gatehouse.Principal, f gatehouse.AuditFilter) ([]*gatehouse.AuditEvent, error) {
 	var out []*gatehouse.AuditEvent
 	for _, outcome := range []string{gatehouse.OutcomeFailure, gatehouse.OutcomeDenied} {
-		list, err := d.manage.AuditEvents(ctx, p, gatehouse.AuditFilter{
-			Object: "client:" + cl.ID, Outcome: outcome, Newest: true, Limit: refusalLimit,
-		})
+		f.Outcome, f.Newest, f.Limit = outcome, true, refusalLimit
+		list, err := d.manage.AuditEvents(ctx, p, f)
 		if err != nil {
 			return nil, err
 		}

@@ -62,9 +62,11 @@ func (d *Dashboard) usage(w http.ResponseWriter, r *http.Request, c *Caller) {
 		}
 		page.Chart = newUsageChart(title, daily, now, usageDays)
 		page.Clients = d.clientTotals(r, p, env, daily, names)
-		page.Refusals, err = d.manage.AuditEvents(r.Context(), p, gatehouse.AuditFilter{
-			AccountID: account, Environment: env, Outcome: gatehouse.OutcomeFailure, Newest: true, Limit: refusalLimit,
-		})
+		f := gatehouse.AuditFilter{AccountID: account, Environment: env}
+		if clientID != "" {
+			f.Object = "client:" + clientID
+		}
+		page.Refusals, err = d.refusals(r.Context(), p, f)
 		if err != nil {
 			d.fail(w, r, c, err)
 			return
