@@ -100,6 +100,11 @@ func TestDashboardCredentialLifecycle(t *testing.T) {
 		t.Fatalf("create: status %d", status)
 	}
 	id, secret, apiKey := b.secretOnPage()
+	b.do(chromedp.EmulateViewport(320, 640))
+	if w := b.eval("document.documentElement.scrollWidth"); w != "320" {
+		t.Errorf("the new secret's page is %s px wide at a 320 px viewport", w)
+	}
+	b.do(chromedp.EmulateViewport(1280, 900))
 	if len(id) != gatehouse.ClientIDLength || len(secret) != gatehouse.SecretLength || !strings.HasPrefix(apiKey, "gh_sbx_") {
 		t.Fatalf("the page shows client id %q, secret of %d characters, API key %.7s…", id, len(secret), apiKey)
 	}
@@ -207,6 +212,9 @@ func TestDashboardCredentialLifecycle(t *testing.T) {
 			b.open("/ui/env/sandbox/usage")
 			if n, _ := strconv.Atoi(b.text("#usage-total")); n < 5 {
 				return fmt.Errorf("usage total %d, want at least 5", n)
+			}
+			if !b.has("#usage-refusals") { // audit events are written every second
+				return fmt.Errorf("no refusals listed yet")
 			}
 			return nil
 		})

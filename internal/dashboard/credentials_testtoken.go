@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -68,7 +69,11 @@ func (d *Dashboard) refusals(ctx context.Context, p *gatehouse.Principal, f gate
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, list...)
+		for _, e := range list {
+			if strings.HasPrefix(e.Action, "token.") { // not refused dashboard actions
+				out = append(out, e)
+			}
+		}
 	}
 	slices.SortFunc(out, func(a, b *gatehouse.AuditEvent) int {
 		switch {

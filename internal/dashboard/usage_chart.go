@@ -17,7 +17,7 @@ const (
 	chartWidth  = 640
 	chartHeight = 220
 	chartLeft   = 48 // room for the y-axis labels
-	chartRight  = 8
+	chartRight  = 24 // room for the last x-axis label
 	chartTop    = 12
 	chartBottom = 28 // room for the x-axis labels
 )
