@@ -45,6 +45,13 @@ func TestDashboardOperatorPages(t *testing.T) {
 			t.Fatal("the account page does not list the account's credential")
 		}
 		b.screenshot("operator-account")
+
+		b.open("/ui/operator")
+		b.fill("#account-name", "Initech")
+		b.click("#create-account-submit")
+		if h1 := b.text("h1"); !strings.Contains(h1, "Initech") || !b.has("#account-team") {
+			t.Fatalf("creating an account leads to %q without a link to its team page", h1)
+		}
 	})
 
 	t.Run("environment settings are shown and saved", func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 func (d *Dashboard) operatorRoutes() {
 	m := d.mux
 	m.HandleFunc("GET /ui/operator", d.signedIn(d.operatorOnly(d.operatorAccounts)))
+	m.HandleFunc("POST /ui/operator/accounts", d.signedIn(d.operatorOnly(d.createAccount)))
 	m.HandleFunc("GET /ui/operator/accounts/{id}", d.signedIn(d.operatorOnly(d.operatorAccount)))
 	m.HandleFunc("GET /ui/operator/environments", d.signedIn(d.operatorOnly(d.operatorEnvironments)))
 	m.HandleFunc("POST /ui/operator/environments/{env}", d.signedIn(d.operatorOnly(d.updateEnvironment)))
@@ -72,6 +73,17 @@ func (d *Dashboard) operatorAccounts(w http.ResponseWriter, r *http.Request, c *
 		page.More = strconv.FormatInt(page.Accounts[operatorPageSize-1].ID, 10)
 	}
 	d.renderOperator(w, r, c, "accounts", "Accounts", page)
+}
+
+// createAccount creates an account; its users are then invited from its
+// team page.
+func (d *Dashboard) createAccount(w http.ResponseWriter, r *http.Request, c *Caller) {
+	a, err := d.manage.CreateAccount(r.Context(), principal(r, c), strings.TrimSpace(r.PostFormValue("name")))
+	if err != nil {
+		d.failForm(w, r, c, "/ui/operator", err)
+		return
+	}
+	d.redirect(w, r, "/ui/operator/accounts/"+strconv.FormatInt(a.ID, 10), flashInfo, "Account "+a.Name+" created. Invite its first user from its team page.")
 }
 
 // accountPage is one account's credentials in every environment.
