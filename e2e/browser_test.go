@@ -326,7 +326,7 @@ func (s *server) post(t *testing.T, path string, form map[string]string, cookies
 
 // createUser stores a dashboard user directly in the server's database and
 // returns its password.
-func (s *server) createUser(t *testing.T, email string, accountID int64, role string) string {
+func (s *server) createUser(t testing.TB, email string, accountID int64, role string) string {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, s.main.Config.Database)
