@@ -96,7 +96,7 @@ func (s *Service) CreateClient(ctx context.Context, p *gatehouse.Principal, req 
 			}
 			return fmt.Errorf("create client: %w", err)
 		}
-		if err := s.audit(ctx, tx, p, "client.create", "client:"+c.ID, c.Environment, detail); err != nil {
+		if err := s.auditClient(ctx, tx, p, "client.create", c, detail); err != nil {
 			return err
 		}
 		var err error
@@ -218,13 +218,17 @@ func (s *Service) ClientsWithUsage(ctx context.Context, p *gatehouse.Principal, 
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	usage, err := s.store.ClientUsages(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load usage of %d clients: %w", len(ids), err)
+	}
 	out := make([]ClientWithUsage, 0, len(list))
 	for _, c := range list {
-		u, err := s.store.ClientUsage(ctx, c.ID)
-		if err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
-			return nil, fmt.Errorf("load usage of client %s: %w", c.ID, err)
-		}
-		out = append(out, ClientWithUsage{Client: c, Usage: u})
+		out = append(out, ClientWithUsage{Client: c, Usage: usage[c.ID]})
 	}
 	return out, nil
 }
@@ -339,7 +343,7 @@ func (s *Service) writeClient(ctx context.Context, p *gatehouse.Principal, id, a
 			if err := tx.UpdateClient(ctx, c); err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, p, action, "client:"+c.ID, c.Environment, detail); err != nil {
+			if err := s.auditClient(ctx, tx, p, action, c, detail); err != nil {
 				return err
 			}
 			stored, err = tx.Client(ctx, c.ID)

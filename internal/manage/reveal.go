@@ -15,6 +15,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/password"
 )
 
+// ErrWrongPassword is the refusal of a reveal whose password is wrong (or
+// whose user is disabled), so that a front end can count it toward the
+// user's lockout.
+var ErrWrongPassword = gatehouse.Errorf(gatehouse.EFORBIDDEN, "the email or password is wrong, or the user is disabled")
+
 // RevealedSecret is a client's current secret, shown again.
 type RevealedSecret struct {
 	ClientID    string
@@ -46,7 +51,7 @@ func (s *Service) RevealSecret(ctx context.Context, p *gatehouse.Principal, id, 
 	}
 	event := &gatehouse.AuditEvent{
 		Time: s.now().UTC(), Actor: "user:" + email, SourceIP: sourceIP(p),
-		Action: gatehouse.ActionClientReveal, Object: "client:" + c.ID, Environment: c.Environment,
+		Action: gatehouse.ActionClientReveal, Object: "client:" + c.ID, Environment: c.Environment, AccountID: c.AccountID,
 	}
 	if !p.IsUser() {
 		event.Detail = "through admin API client " + p.ClientID
@@ -138,7 +143,7 @@ var dummyPasswordHash = sync.OnceValue(func() string {
 // email, wrong password, disabled user) is the same forbidden error and
 // costs the same time.
 func (s *Service) verifyPassword(ctx context.Context, email, pw string) (*gatehouse.User, error) {
-	refused := gatehouse.Errorf(gatehouse.EFORBIDDEN, "the email or password is wrong, or the user is disabled")
+	refused := ErrWrongPassword
 	u, err := s.store.UserByEmail(ctx, strings.TrimSpace(email))
 	if err != nil && !errors.Is(err, gatehouse.ErrNotFound) {
 		return nil, fmt.Errorf("look up user: %w", err)

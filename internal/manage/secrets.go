@@ -130,7 +130,7 @@ func (s *Service) RevokeClient(ctx context.Context, p *gatehouse.Principal, id s
 		if stored, err = tx.RevokeClient(ctx, c.ID, s.now().UTC()); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, "client.revoke", "client:"+c.ID, c.Environment, "")
+		return s.auditClient(ctx, tx, p, "client.revoke", c, "")
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoke client %s: %w", c.ID, err)
@@ -155,7 +155,7 @@ func (s *Service) RevokeSecret(ctx context.Context, p *gatehouse.Principal, id s
 			}
 			return fmt.Errorf("revoke secret %d of client %s: %w", secretID, c.ID, err)
 		}
-		return s.audit(ctx, tx, p, "client.secrets.revoke", "client:"+c.ID, c.Environment, fmt.Sprintf("secret %d", secretID))
+		return s.auditClient(ctx, tx, p, "client.secrets.revoke", c, fmt.Sprintf("secret %d", secretID))
 	})
 	if err != nil {
 		return nil, err
