@@ -347,7 +347,7 @@ func (s *server) createUser(t testing.TB, email string, accountID int64, role st
 // writes, with a small cost (8 MiB, one pass) so that browser tests that
 // sign in many times stay fast; verification reads the cost from the hash,
 // so the server checks it through its ordinary path.
-func cheapHash(t *testing.T, pw string) string {
+func cheapHash(t testing.TB, pw string) string {
 	t.Helper()
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {

@@ -78,14 +78,14 @@ func parseWhen(v, name string) (time.Time, error) {
 	return time.Time{}, gatehouse.Errorf(gatehouse.EINVALID, "%s must be a date like 2026-03-01 or a time like 2026-03-01T12:00", name)
 }
 
-func (d *Dashboard) audit(w http.ResponseWriter, r *http.Request, c *Caller) {
+func (d *Dashboard) auditLog(w http.ResponseWriter, r *http.Request, c *Caller) {
 	f, form, err := auditFilter(r.URL.Query())
 	if err != nil {
 		d.fail(w, r, c, err)
 		return
 	}
 	f.Limit = auditPageSize + 1
-	list, err := d.manage.AuditEvents(r.Context(), principal(r, c), f)
+	list, err := d.manage.AuditEvents(r.Context(), principalOf(r, c), f)
 	if err != nil {
 		d.fail(w, r, c, err)
 		return
@@ -135,7 +135,7 @@ func (d *Dashboard) auditExport(w http.ResponseWriter, r *http.Request, c *Calle
 		d.fail(w, r, c, gatehouse.Errorf(gatehouse.EINVALID, "format must be csv or jsonl"))
 		return
 	}
-	p := principal(r, c)
+	p := principalOf(r, c)
 	var events []*gatehouse.AuditEvent
 	for len(events) < auditExportLimit {
 		f.Limit = min(1000, auditExportLimit-len(events))

@@ -48,11 +48,6 @@ func (d *Dashboard) credentialRoutes() {
 	m.HandleFunc("POST /ui/env/{env}/credentials/{id}/test-token", d.signedIn(d.testToken))
 }
 
-// principal is the signed-in user as the service layer knows them.
-func principal(r *http.Request, c *Caller) *gatehouse.Principal {
-	return gatehouse.UserPrincipal(c.User, clientIP(r).String())
-}
-
 // may reports whether p may do act on the account accountID: pages use it
 // to show only the buttons that would work. The service layer checks
 // again on every change.
@@ -76,7 +71,7 @@ func (d *Dashboard) credentials(w http.ResponseWriter, r *http.Request, c *Calle
 	if !ok {
 		return
 	}
-	p := principal(r, c)
+	p := principalOf(r, c)
 	list, err := d.manage.ClientsWithUsage(r.Context(), p, gatehouse.ClientFilter{
 		Environment: env, AfterID: r.URL.Query().Get("after"), Limit: credentialsPageSize + 1,
 	})
@@ -116,7 +111,7 @@ func (d *Dashboard) createCredential(w http.ResponseWriter, r *http.Request, c *
 	if !ok {
 		return
 	}
-	created, err := d.manage.CreateClient(r.Context(), principal(r, c), manage.NewClient{
+	created, err := d.manage.CreateClient(r.Context(), principalOf(r, c), manage.NewClient{
 		Environment: env, Name: strings.TrimSpace(r.PostFormValue("name")),
 		Scopes: fields(r.PostFormValue("scopes")), Audiences: fields(r.PostFormValue("audiences")),
 		AllowedCIDRs: fields(r.PostFormValue("allowlist")),
@@ -175,7 +170,7 @@ type graceChoice struct {
 var graces = []graceChoice{{"0", "None: the old secret stops at once"}, {"1h", "1 hour"}, {"24h", "24 hours"}, {"168h", "7 days"}}
 
 func (d *Dashboard) credential(w http.ResponseWriter, r *http.Request, c *Caller) {
-	p := principal(r, c)
+	p := principalOf(r, c)
 	cl, usage, err := d.manage.ClientUsage(r.Context(), p, r.PathValue("id"))
 	if err == nil && cl.Environment != r.PathValue("env") {
 		err = gatehouse.Errorf(gatehouse.ENOTFOUND, "client not found")
@@ -222,7 +217,7 @@ func (d *Dashboard) updateCredential(w http.ResponseWriter, r *http.Request, c *
 	if name := strings.TrimSpace(r.PostFormValue("name")); name != "" {
 		patch.Name = manage.Field[string]{Set: true, Value: name}
 	}
-	if _, err := d.manage.UpdateClient(r.Context(), principal(r, c), r.PathValue("id"), patch); err != nil {
+	if _, err := d.manage.UpdateClient(r.Context(), principalOf(r, c), r.PathValue("id"), patch); err != nil {
 		d.failForm(w, r, c, back, err)
 		return
 	}
@@ -240,7 +235,7 @@ func (d *Dashboard) setCredentialKeys(w http.ResponseWriter, r *http.Request, c 
 	default:
 		pemText = text
 	}
-	if _, err := d.manage.SetClientKeys(r.Context(), principal(r, c), r.PathValue("id"), jwks, pemText); err != nil {
+	if _, err := d.manage.SetClientKeys(r.Context(), principalOf(r, c), r.PathValue("id"), jwks, pemText); err != nil {
 		d.failForm(w, r, c, back, err)
 		return
 	}

@@ -75,7 +75,7 @@ func secretAAD(c *Caller, clientID string) []byte {
 // Without the cookie (reloaded, or opened later) it says the secret is
 // gone.
 func (d *Dashboard) shownSecret(w http.ResponseWriter, r *http.Request, c *Caller) {
-	p := principal(r, c)
+	p := principalOf(r, c)
 	cl, err := d.manage.Client(r.Context(), p, r.PathValue("id"))
 	if err == nil && cl.Environment != r.PathValue("env") {
 		err = gatehouse.Errorf(gatehouse.ENOTFOUND, "client not found")
@@ -120,7 +120,7 @@ func (d *Dashboard) rotateCredential(w http.ResponseWriter, r *http.Request, c *
 		d.redirect(w, r, back, flashError, err.Error())
 		return
 	}
-	p, id := principal(r, c), r.PathValue("id")
+	p, id := principalOf(r, c), r.PathValue("id")
 	var created *manage.ClientWithSecret
 	event := "renewed"
 	if grace == 0 {
@@ -154,7 +154,7 @@ func parseGrace(v string) (time.Duration, error) {
 // layer and counted toward the user's sign-in lockout.
 func (d *Dashboard) revealCredential(w http.ResponseWriter, r *http.Request, c *Caller) {
 	back := credentialURL(r.PathValue("env"), url.PathEscape(r.PathValue("id")))
-	p := principal(r, c)
+	p := principalOf(r, c)
 	shown, err := d.manage.RevealSecret(r.Context(), p, r.PathValue("id"), c.User.Email, r.PostFormValue("password"))
 	if errors.Is(err, manage.ErrWrongPassword) {
 		msg := d.countFailure(r.Context(), w, r, c.User.Email)
@@ -180,7 +180,7 @@ type revokePage struct {
 }
 
 func (d *Dashboard) confirmRevoke(w http.ResponseWriter, r *http.Request, c *Caller) {
-	cl, err := d.manage.Client(r.Context(), principal(r, c), r.PathValue("id"))
+	cl, err := d.manage.Client(r.Context(), principalOf(r, c), r.PathValue("id"))
 	if err == nil && cl.Environment != r.PathValue("env") {
 		err = gatehouse.Errorf(gatehouse.ENOTFOUND, "client not found")
 	}
@@ -193,7 +193,7 @@ func (d *Dashboard) confirmRevoke(w http.ResponseWriter, r *http.Request, c *Cal
 
 func (d *Dashboard) revokeCredential(w http.ResponseWriter, r *http.Request, c *Caller) {
 	env := r.PathValue("env")
-	cl, err := d.manage.RevokeClient(r.Context(), principal(r, c), r.PathValue("id"))
+	cl, err := d.manage.RevokeClient(r.Context(), principalOf(r, c), r.PathValue("id"))
 	if err != nil {
 		d.failForm(w, r, c, credentialURL(env, url.PathEscape(r.PathValue("id"))), err)
 		return

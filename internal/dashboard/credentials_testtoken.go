@@ -28,7 +28,7 @@ type testTokenPage struct {
 // redirect: nothing changes that a reload could repeat harmfully, and the
 // token is not kept anywhere.
 func (d *Dashboard) testToken(w http.ResponseWriter, r *http.Request, c *Caller) {
-	p := principal(r, c)
+	p := principalOf(r, c)
 	cl, err := d.manage.Client(r.Context(), p, r.PathValue("id"))
 	if err == nil && cl.Environment != r.PathValue("env") {
 		err = gatehouse.Errorf(gatehouse.ENOTFOUND, "client not found")

@@ -62,7 +62,7 @@ const operatorPageSize = 200
 
 func (d *Dashboard) operatorAccounts(w http.ResponseWriter, r *http.Request, c *Caller) {
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	list, err := d.manage.Accounts(r.Context(), principal(r, c), gatehouse.AccountFilter{AfterID: after, Limit: operatorPageSize + 1})
+	list, err := d.manage.Accounts(r.Context(), principalOf(r, c), gatehouse.AccountFilter{AfterID: after, Limit: operatorPageSize + 1})
 	if err != nil {
 		d.fail(w, r, c, err)
 		return
@@ -78,7 +78,7 @@ func (d *Dashboard) operatorAccounts(w http.ResponseWriter, r *http.Request, c *
 // createAccount creates an account; its users are then invited from its
 // team page.
 func (d *Dashboard) createAccount(w http.ResponseWriter, r *http.Request, c *Caller) {
-	a, err := d.manage.CreateAccount(r.Context(), principal(r, c), strings.TrimSpace(r.PostFormValue("name")))
+	a, err := d.manage.CreateAccount(r.Context(), principalOf(r, c), strings.TrimSpace(r.PostFormValue("name")))
 	if err != nil {
 		d.failForm(w, r, c, "/ui/operator", err)
 		return
@@ -98,7 +98,7 @@ func (d *Dashboard) operatorAccount(w http.ResponseWriter, r *http.Request, c *C
 		d.fail(w, r, c, gatehouse.Errorf(gatehouse.ENOTFOUND, "account not found"))
 		return
 	}
-	p := principal(r, c)
+	p := principalOf(r, c)
 	a, err := d.manage.Account(r.Context(), p, id)
 	if err != nil {
 		d.fail(w, r, c, err)
@@ -119,7 +119,7 @@ type environmentsPage struct {
 }
 
 func (d *Dashboard) operatorEnvironments(w http.ResponseWriter, r *http.Request, c *Caller) {
-	list, err := d.manage.Environments(r.Context(), principal(r, c))
+	list, err := d.manage.Environments(r.Context(), principalOf(r, c))
 	if err != nil {
 		d.fail(w, r, c, err)
 		return
@@ -137,7 +137,7 @@ func (d *Dashboard) updateEnvironment(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	env := r.PathValue("env")
-	if _, err := d.manage.UpdateEnvironment(r.Context(), principal(r, c), env, patch); err != nil {
+	if _, err := d.manage.UpdateEnvironment(r.Context(), principalOf(r, c), env, patch); err != nil {
 		d.failForm(w, r, c, back, err)
 		return
 	}
@@ -186,7 +186,7 @@ type envKeys struct {
 }
 
 func (d *Dashboard) operatorKeys(w http.ResponseWriter, r *http.Request, c *Caller) {
-	p := principal(r, c)
+	p := principalOf(r, c)
 	envs, err := d.manage.Environments(r.Context(), p)
 	if err != nil {
 		d.fail(w, r, c, err)
@@ -206,7 +206,7 @@ func (d *Dashboard) operatorKeys(w http.ResponseWriter, r *http.Request, c *Call
 
 func (d *Dashboard) rotateKeys(w http.ResponseWriter, r *http.Request, c *Caller) {
 	env := r.PathValue("env")
-	k, err := d.operations.RotateSigningKey(r.Context(), principal(r, c), env)
+	k, err := d.operations.RotateSigningKey(r.Context(), principalOf(r, c), env)
 	if err != nil {
 		d.failForm(w, r, c, "/ui/operator/keys", err)
 		return
@@ -220,7 +220,7 @@ type bansPage struct {
 }
 
 func (d *Dashboard) operatorBans(w http.ResponseWriter, r *http.Request, c *Caller) {
-	list, err := d.operations.Bans(r.Context(), principal(r, c))
+	list, err := d.operations.Bans(r.Context(), principalOf(r, c))
 	if err != nil {
 		d.fail(w, r, c, err)
 		return
@@ -230,7 +230,7 @@ func (d *Dashboard) operatorBans(w http.ResponseWriter, r *http.Request, c *Call
 
 func (d *Dashboard) liftBan(w http.ResponseWriter, r *http.Request, c *Caller) {
 	subject := r.PostFormValue("subject")
-	if err := d.operations.LiftBan(r.Context(), principal(r, c), subject); err != nil {
+	if err := d.operations.LiftBan(r.Context(), principalOf(r, c), subject); err != nil {
 		d.failForm(w, r, c, "/ui/operator/bans", err)
 		return
 	}

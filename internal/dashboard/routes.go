@@ -35,7 +35,7 @@ func (d *Dashboard) routes() {
 		d.credentialRoutes()
 		d.operatorRoutes()
 		m.HandleFunc("GET /ui/env/{env}/usage", d.signedIn(d.usage))
-		m.HandleFunc("GET /ui/audit", d.signedIn(d.audit))
+		m.HandleFunc("GET /ui/audit", d.signedIn(d.auditLog))
 		m.HandleFunc("GET /ui/audit/export", d.signedIn(d.auditExport))
 	}
 

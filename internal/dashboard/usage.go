@@ -33,7 +33,7 @@ func (d *Dashboard) usage(w http.ResponseWriter, r *http.Request, c *Caller) {
 	if !ok {
 		return
 	}
-	p := principal(r, c)
+	p := principalOf(r, c)
 	account := c.User.AccountID
 	clientID := r.URL.Query().Get("client")
 	title := "Tokens issued per day in " + env
