@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -225,7 +227,12 @@ func TestDashboardSignOutEverywhereEndsOtherSessions(t *testing.T) {
 // "sign out everywhere" on one ends it on both, and wrong passwords on
 // either count towards one lock.
 func TestDashboardReplicasShareSessionsAndFailureCounts(t *testing.T) {
-	cfg := app.Config{Database: testenv.PostgresSchema(t)}
+	// Replicas share the database and the master key.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	cfg := app.Config{Database: testenv.PostgresSchema(t), MasterKey: base64.StdEncoding.EncodeToString(key)}
 	cfg.Dashboard.Lockout.AccountFailures = 3
 	a := startServer(t, cfg)
 	b := startServer(t, cfg)
