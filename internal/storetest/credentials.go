@@ -195,6 +195,44 @@ func testCredentialLifecycle(t *testing.T, newStore newStoreFunc) {
 			t.Errorf("after deleting expired records %d remain (%+v), want only the secret's", len(list), list)
 		}
 	})
+
+	t.Run("an update that drops a secret records it as revoked; one that keeps it does not", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		c := newClient("c1", gatehouse.EnvSandbox, f.account.ID)
+		must(t, "CreateClient", f.store.CreateClient(ctx, c))
+		got, err := f.store.Client(ctx, c.ID)
+		must(t, "Client", err)
+		old := got.Secrets[0]
+		// A rotation with grace keeps the old secret next to the new one.
+		got.Secrets[0].ExpiresAt = at(time.Hour)
+		got.Secrets = append(got.Secrets, gatehouse.Secret{Hash: gatehouse.HashSecret("second"), CreatedAt: at(time.Second)})
+		got.UpdatedAt = at(time.Second)
+		must(t, "UpdateClient", f.store.UpdateClient(ctx, got))
+		if list, err := f.store.RevokedCredentials(ctx, at(0)); err != nil || len(list) != 0 {
+			t.Fatalf("after an update that kept every secret: %d records (%v)", len(list), err)
+		}
+		// A rotation without grace drops it.
+		got, err = f.store.Client(ctx, c.ID)
+		must(t, "Client", err)
+		got.Secrets = got.Secrets[1:]
+		got.UpdatedAt = at(time.Minute)
+		before, err := f.store.LatestChange(ctx)
+		must(t, "LatestChange", err)
+		must(t, "UpdateClient", f.store.UpdateClient(ctx, got))
+		if kinds := changeKinds(t, f.store, before); !kinds[gatehouse.ChangeRevocation] {
+			t.Errorf("dropping a secret appended changes %v, want a revocation change", kinds)
+		}
+		list, err := f.store.RevokedCredentials(ctx, at(0))
+		must(t, "RevokedCredentials", err)
+		want := &gatehouse.RevokedCredential{
+			Kind: gatehouse.RevokedSecret, ID: gatehouse.SecretRevocationID(old.ID), Environment: gatehouse.EnvSandbox,
+			ClientID: c.ID, RevokedAt: at(time.Minute), ExpiresAt: at(time.Minute + gatehouse.MaxTokenLifetime),
+		}
+		if len(list) != 1 {
+			t.Fatalf("RevokedCredentials returned %d records, want 1", len(list))
+		}
+		sameFields(t, "the dropped secret's revocation record", list[0], want)
+	})
 }
 
 // changeKinds returns the kinds of the changes after id.
