@@ -61,7 +61,8 @@ func TestReplicasStartingTogetherCreateOneActiveKey(t *testing.T) {
 		errs := make([]error, 2)
 		var wg sync.WaitGroup
 		for i := range mains {
-			cfg := app.Config{Database: dsn, Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminPassword: "operator-password-for-tests"}
+			cfg := app.Config{Database: dsn, Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminPassword: "operator-password-for-tests",
+				MasterKey: sharedTestMasterKey} // replicas share the master key their signing keys are sealed under
 			mains[i] = app.New(cfg, slog.New(slog.DiscardHandler))
 			mains[i].Stderr = &testenv.Logs{}
 			wg.Go(func() { errs[i] = mains[i].Open(context.Background()) })

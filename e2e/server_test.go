@@ -38,6 +38,11 @@ func startServer(t testing.TB, cfg app.Config) *server {
 	return startServerWith(t, cfg, nil)
 }
 
+// sharedTestMasterKey is the master key of servers started on a database
+// named in their configuration (PostgreSQL, or a SQLite file outside their
+// data directory), which other replicas of the test may share.
+const sharedTestMasterKey = "Z2F0ZWhvdXNlLWUyZS1zaGFyZWQtbWFzdGVyLWtleSE="
+
 // startServerWith is startServer with a hook that may change the Main
 // (its clock, say) before it opens.
 func startServerWith(t testing.TB, cfg app.Config, prepare func(*app.Main)) *server {
@@ -48,6 +53,12 @@ func startServerWith(t testing.TB, cfg app.Config, prepare func(*app.Main)) *ser
 	}
 	if cfg.AdminPassword == "" {
 		cfg.AdminPassword = "operator-password-for-tests"
+	}
+	if cfg.Database != "" && cfg.MasterKey == "" {
+		// Replicas sharing a database must share the master key, as
+		// signing keys are sealed under it; each test's replicas get this
+		// one unless the test chooses.
+		cfg.MasterKey = sharedTestMasterKey
 	}
 	logs := &testenv.Logs{}
 	m := app.New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
