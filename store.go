@@ -28,6 +28,10 @@ type ClientStore interface {
 	CreateClient(ctx context.Context, c *Client) error
 	Client(ctx context.Context, id string) (*Client, error)
 	Clients(ctx context.Context, f ClientFilter) ([]*Client, error)
+	// ClientIDs calls fn with the id of every stored client, in no
+	// particular order, reading nothing else, and stops at fn's first error.
+	// It lets a cache learn which ids exist without loading every client.
+	ClientIDs(ctx context.Context, fn func(id string) error) error
 	// UpdateClient stores c's fields and replaces its secrets with
 	// c.Secrets if c.Version is still the stored version, and increments
 	// it; ErrConflict if the client changed since c was read.

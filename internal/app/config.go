@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gatehouse-dev/gatehouse/internal/cache"
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 )
 
@@ -36,6 +37,10 @@ type Config struct {
 	// CacheMaxStaleness is how long token requests are served from a cache
 	// that cannot reach the store before they get 503.
 	CacheMaxStaleness time.Duration `yaml:"cache_max_staleness"`
+	// ClientCacheSize is how many clients each replica keeps in memory (the
+	// ones calling); others are read from the store on their first request.
+	// 50,000 if 0 (docs/scaling.md).
+	ClientCacheSize int `yaml:"client_cache_size"`
 	// Dialects configures the legacy token endpoints.
 	Dialects DialectsConfig `yaml:"dialects"`
 	// Protection configures rate limits, bans, proxies and the audit log
@@ -86,6 +91,9 @@ func (c *Config) Defaults() {
 	if c.CacheMaxStaleness == 0 {
 		c.CacheMaxStaleness = 5 * time.Minute
 	}
+	if c.ClientCacheSize == 0 {
+		c.ClientCacheSize = cache.DefaultClientCacheSize
+	}
 	if c.AdminTokenLifetime == 0 {
 		c.AdminTokenLifetime = DefaultAdminTokenLifetime
 	}
@@ -109,6 +117,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CachePoll < minCachePoll {
 		return fmt.Errorf("cache_poll %s must be at least %s", c.CachePoll, minCachePoll)
+	}
+	if c.ClientCacheSize < 0 {
+		return fmt.Errorf("client_cache_size %d must not be negative", c.ClientCacheSize)
 	}
 
 	if c.PublicURL != "" {

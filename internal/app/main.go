@@ -184,7 +184,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.bootstrap(ctx); err != nil {
 		return fmt.Errorf("first-start bootstrap: %w", err)
 	}
-	m.dir = cache.New(cache.Config{Store: store, Now: m.Now, Logger: m.Logger})
+	m.dir = cache.New(cache.Config{Store: store, Now: m.Now, Logger: m.Logger, ClientCacheSize: m.Config.ClientCacheSize})
 	if err := m.dir.Load(ctx); err != nil {
 		return fmt.Errorf("load credentials: %w", err)
 	}
@@ -315,8 +315,16 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(3)
 	go func() { defer m.wg.Done(); m.dir.Watch(bg, m.Config.CachePoll) }()
+	go func() {
+		// Start-up does not wait for the scan of every client id; until it
+		// ends, ids not in memory are looked up in the store.
+		defer m.wg.Done()
+		if err := m.dir.BuildFilter(bg); err != nil && bg.Err() == nil {
+			m.Logger.Warn("cannot build the filter of client ids; unknown ids are looked up in the store", "err", err)
+		}
+	}()
 	go func() { defer m.wg.Done(); m.housekeeping(bg) }()
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); m.feed.Run(bg) }()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/keys"
+	"golang.org/x/sync/singleflight"
 )
 
 // Environment is an environment with its parsed keys.
@@ -27,8 +28,28 @@ type Directory struct {
 	logger *slog.Logger
 
 	envs    atomic.Pointer[map[string]*Environment]
-	clients sync.Map // client id → *gatehouse.Client
 	revoked atomic.Pointer[map[string]time.Time]
+
+	// Clients are loaded on demand (clients.go): clients holds the ones in
+	// use, absent the ids the store did not have, filter every stored id.
+	clients     *boundedClients
+	absent      *boundedClients
+	filter      atomic.Pointer[idFilter]
+	loads       singleflight.Group
+	loadTimeout time.Duration
+	// generation increases before every invalidation of a client, so a
+	// load that raced one does not store what it read.
+	generation atomic.Uint64
+	// filterBuild is non-nil while BuildFilter scans; the change feed
+	// records created ids in it (under mu) so the new filter has them.
+	filterBuild *filterBuild
+	// epoch counts full loads; a filter scan that began before one is
+	// discarded (the load may have skipped changes the scan missed).
+	epoch    int64
+	building atomic.Bool
+	// loadFailureLogged is when a failed client read was last logged (unix
+	// nanoseconds).
+	loadFailureLogged atomic.Int64
 	// credentials are the revoked clients and secrets (credentials.go).
 	credentials atomic.Pointer[revokedCredentials]
 
@@ -50,11 +71,35 @@ type Config struct {
 	Store  gatehouse.Store
 	Now    func() time.Time
 	Logger *slog.Logger
+	// ClientCacheSize is how many clients are kept in memory (the ones used
+	// most recently, roughly); DefaultClientCacheSize if 0.
+	ClientCacheSize int
+	// AbsentCacheSize is how many ids the store did not have are
+	// remembered; ClientCacheSize/4 if 0.
+	AbsentCacheSize int
+	// LoadTimeout bounds the store read of a client that is not in memory;
+	// 2 seconds if 0.
+	LoadTimeout time.Duration
 }
+
+// DefaultClientCacheSize is the default number of clients kept in memory.
+const DefaultClientCacheSize = 50_000
 
 // New returns an empty directory; call Load before use.
 func New(cfg Config) *Directory {
-	d := &Directory{store: cfg.Store, now: cfg.Now, logger: cfg.Logger}
+	d := &Directory{store: cfg.Store, now: cfg.Now, logger: cfg.Logger, loadTimeout: cfg.LoadTimeout}
+	size := cfg.ClientCacheSize
+	if size <= 0 {
+		size = DefaultClientCacheSize
+	}
+	absent := cfg.AbsentCacheSize
+	if absent <= 0 {
+		absent = max(size/4, 1024)
+	}
+	d.clients, d.absent = newBoundedClients(size), newBoundedClients(absent)
+	if d.loadTimeout <= 0 {
+		d.loadTimeout = 2 * time.Second
+	}
 	if d.now == nil {
 		d.now = time.Now
 	}
@@ -78,15 +123,6 @@ func (d *Directory) Environment(name string) *Environment { return (*d.envs.Load
 // Environments returns all loaded environments.
 func (d *Directory) Environments() map[string]*Environment { return *d.envs.Load() }
 
-// Client returns a loaded client, or nil. The returned value must not be
-// modified.
-func (d *Directory) Client(id string) *gatehouse.Client {
-	if v, ok := d.clients.Load(id); ok {
-		return v.(*gatehouse.Client)
-	}
-	return nil
-}
-
 // Revoked reports whether the token with id jti was revoked.
 func (d *Directory) Revoked(jti string) bool {
 	_, ok := (*d.revoked.Load())[jti]
@@ -96,8 +132,11 @@ func (d *Directory) Revoked(jti string) bool {
 // LastSync returns when the directory last caught up with the store.
 func (d *Directory) LastSync() time.Time { return time.Unix(0, d.lastSync.Load()) }
 
-// Load reads everything from the store. It is called at start and after the
-// directory has lost the change feed for too long.
+// Load reads environments, signing keys and revocations from the store and
+// forgets every client it held; clients are read when first asked for. It is
+// called at start and after the directory has lost the change feed for too
+// long. Until BuildFilter has run after it, every id not in memory costs a
+// store read (collapsed per id, and remembered when absent).
 func (d *Directory) Load(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -119,30 +158,10 @@ func (d *Directory) Load(ctx context.Context) error {
 		}
 		envs[e.Name] = ce
 	}
-	seen := map[string]bool{}
-	for f := (gatehouse.ClientFilter{Limit: 1000}); ; {
-		page, err := d.store.Clients(ctx, f)
-		if err != nil {
-			return fmt.Errorf("load clients: %w", err)
-		}
-		for _, c := range page {
-			d.clients.Store(c.ID, c)
-			seen[c.ID] = true
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.AfterID = page[len(page)-1].ID
-	}
-	d.clients.Range(func(k, _ any) bool {
-		if !seen[k.(string)] {
-			d.clients.Delete(k)
-		}
-		return true
-	})
 	if err := d.loadRevocations(ctx); err != nil {
 		return err
 	}
+	d.forgetClients()
 	d.envs.Store(&envs)
 	d.lastID = last
 	d.lastSync.Store(d.now().UnixNano())
@@ -217,14 +236,8 @@ func (d *Directory) apply(ctx context.Context, changes []gatehouse.Change) error
 	for _, ch := range changes {
 		switch ch.Kind {
 		case gatehouse.ChangeClient:
-			c, err := d.store.Client(ctx, ch.Key)
-			switch {
-			case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
-				d.clients.Delete(ch.Key)
-			case err != nil:
-				return fmt.Errorf("reload client %s: %w", ch.Key, err)
-			default:
-				d.clients.Store(c.ID, c)
+			if err := d.clientChanged(ctx, ch.Key); err != nil {
+				return err
 			}
 		case gatehouse.ChangeEnvironment:
 			envsToLoad[ch.Key] = true
@@ -284,7 +297,9 @@ func (d *Directory) Watch(ctx context.Context, interval time.Duration) {
 		}
 		var err error
 		if d.now().Sub(d.LastSync()) > fullReloadAfter {
-			err = d.Load(ctx)
+			if err = d.Load(ctx); err == nil {
+				d.buildFilterInBackground(ctx)
+			}
 		} else {
 			err = d.Refresh(ctx)
 		}
@@ -294,5 +309,8 @@ func (d *Directory) Watch(ctx context.Context, interval time.Duration) {
 			d.logger.Info("credential cache caught up with the store again")
 		}
 		failing = err != nil
+		if f := d.filter.Load(); f != nil && f.full() {
+			d.buildFilterInBackground(ctx)
+		}
 	}
 }

@@ -280,3 +280,26 @@ func scanClient(row scanner) (*gatehouse.Client, error) {
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &c, nil
 }
+
+// ClientIDs calls fn with the id of every client, reading only the id
+// column in one pass, and stops at fn's first error.
+func (s *Store) ClientIDs(ctx context.Context, fn func(id string) error) error {
+	rows, err := s.pool().query(ctx, `SELECT id FROM clients`)
+	if err != nil {
+		return fmt.Errorf("list client ids: %w", dbError(err, "", ""))
+	}
+	defer rows.Close()
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("list client ids: %w", dbError(err, "", ""))
+		}
+		if err := fn(id); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list client ids: %w", dbError(err, "", ""))
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -216,6 +217,32 @@ func testClients(t *testing.T, newStore newStoreFunc) {
 			t.Fatalf("Clients: got %d, want 1", len(list))
 		}
 		sameFields(t, "listed client", list[0], want)
+	})
+
+	t.Run("ClientIDs names every client once and stops at the callback's error", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		want := map[string]bool{}
+		for i := range 25 {
+			id := fmt.Sprintf("ids%02d", i)
+			must(t, "CreateClient", f.store.CreateClient(ctx, newClient(id, gatehouse.EnvSandbox, f.account.ID)))
+			want[id] = true
+		}
+		got := map[string]int{}
+		must(t, "ClientIDs", f.store.ClientIDs(ctx, func(id string) error { got[id]++; return nil }))
+		if len(got) != len(want) {
+			t.Errorf("ClientIDs named %d ids, want %d", len(got), len(want))
+		}
+		for id, n := range got {
+			if !want[id] || n != 1 {
+				t.Errorf("ClientIDs named %s %d times", id, n)
+			}
+		}
+		stop := errors.New("enough")
+		calls := 0
+		err := f.store.ClientIDs(ctx, func(string) error { calls++; return stop })
+		if !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("ClientIDs after the callback failed: %v after %d calls, want the callback's error after 1", err, calls)
+		}
 	})
 
 	t.Run("a list without a limit returns 100 clients", func(t *testing.T) {

@@ -221,7 +221,10 @@ func (i *Issuer) authenticate(env string, cr Credentials, from netip.Addr) (c *g
 			return nil, nil, nil, oerr
 		}
 	default:
-		c = i.dir.Client(cr.ClientID)
+		var err error
+		if c, err = i.dir.LookupClient(cr.ClientID); err != nil {
+			return nil, nil, nil, NewError(ErrTemporarilyUnavailable, "the credential store is unreachable; retry later")
+		}
 		if !c.VerifySecret(cr.Secret, i.now()) || !c.Active() || (env != "" && c.Environment != env) {
 			return nil, nil, nil, errClientAuth()
 		}
