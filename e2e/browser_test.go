@@ -209,16 +209,29 @@ func (b *browser) click(sel string) int {
 	return b.navigate(chromedp.Click(chromedp.CSS(sel)))
 }
 
-// text returns the visible text of the first element sel matches.
+// text returns the visible text of the first element sel matches,
+// waiting up to actionTimeout for one to appear. It reads the text in the
+// page (innerText) rather than through DOM node ids, which a page that
+// just loaded may have renumbered.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := b.stepCtx()
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
+	expr := fmt.Sprintf("(e => e ? e.innerText : null)(document.querySelector(%q))", sel)
+	deadline := time.Now().Add(actionTimeout)
+	for {
+		ctx, cancel := b.stepCtx()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[*string](expr))
+		cancel()
+		if err != nil {
+			b.t.Fatalf("text of %s: %v", sel, err)
+		}
+		if v != nil {
+			return strings.TrimSpace(*v)
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("text of %s: no such element within %s", sel, actionTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 // has reports whether the page has an element sel matches, without

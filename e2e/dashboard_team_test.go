@@ -1,23 +1,25 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
 	"github.com/gatehouse-dev/gatehouse/internal/app"
 )
 
 // TestDashboardInviteAViewer: an owner invites a viewer on the team page,
 // the viewer accepts the link with a new password and is signed in, sees
-// the team without any way to change it, and a forged invitation with the
-// viewer's own valid form token is refused with 403. Disabling the viewer
-// ends their session.
+// the team and the credentials without any way to change them, and forged
+// POSTs (an invitation, a credential) with the viewer's own valid form
+// token are refused with 403. Disabling the viewer ends their session.
 func TestDashboardInviteAViewer(t *testing.T) {
 	s := startServer(t, app.Config{})
-	_, ownerEmail, ownerPW := s.newAccountUser(t, "Acme", gatehouse.RoleOwner)
+	account, ownerEmail, ownerPW := s.newAccountUser(t, "Acme", gatehouse.RoleOwner)
 	owner := newBrowser(t, s)
 	if status := owner.signIn(ownerEmail, ownerPW); status != http.StatusOK {
 		t.Fatalf("owner sign-in: %d", status)
@@ -77,6 +79,27 @@ func TestDashboardInviteAViewer(t *testing.T) {
 		t.Fatalf("a viewer's forged invitation with a valid form token: status %d, want 403", status)
 	}
 
+	// Nor may the viewer create a credential: no form, and a forged POST
+	// with the viewer's valid form token is refused.
+	if status := viewer.open("/ui/env/sandbox/credentials"); status != http.StatusOK {
+		t.Fatalf("credentials page for the viewer: status %d, want 200", status)
+	}
+	if viewer.has("#create-form") || viewer.has("#create-submit") {
+		t.Fatal("the credentials page offers the viewer the create form")
+	}
+	viewer.screenshot("credentials-viewer")
+	status = s.post(t, "/ui/env/sandbox/credentials", map[string]string{"csrf": viewer.formToken(), "name": "forged"}, viewer.cookies(), nil)
+	if status != http.StatusForbidden {
+		t.Fatalf("the viewer's forged create with a valid form token: status %d, want 403", status)
+	}
+	list, err := s.Admin.Clients(context.Background(), adminclient.ClientQuery{Environment: "sandbox", AccountID: account})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 0 {
+		t.Fatalf("the account has %d credentials after the refused create, want 0", len(list.Items))
+	}
+
 	// The owner disables the viewer: the viewer's session ends at once.
 	owner.open("/ui/team")
 	id := owner.eval(`document.querySelector("tr[data-user='viola@acme.example'] form[action*='/disable']").action.match(/users\/(\d+)\//)[1]`)
@@ -106,7 +129,7 @@ func TestDashboardAnotherAccountsTeamIsOutOfReach(t *testing.T) {
 		t.Fatalf("sign-in: %d", status)
 	}
 	status := b.open("/ui/team?account=" + strconv.FormatInt(acme, 10))
-	if status != http.StatusOK || strings.Contains(b.text("body"), acmeOwner) || !strings.Contains(b.text("h1"), "Globex") {
+	if status != http.StatusOK || strings.Contains(b.eval("document.body.innerText"), acmeOwner) || !strings.Contains(b.text("h1"), "Globex") {
 		t.Fatalf("another account's team: status %d, heading %q; want one's own team without the other's users", status, b.text("h1"))
 	}
 	token := b.formToken()
