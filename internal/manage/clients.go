@@ -211,8 +211,9 @@ type ClientWithUsage struct {
 	Usage  *gatehouse.ClientUsage
 }
 
-// ClientsWithUsage returns a page of the clients the principal may see in
-// environment env, with how many tokens each obtained and when it last did.
+// ClientsWithUsage returns a page of the clients the principal may see
+// (filtered by f, as Clients), with how many tokens each obtained and when
+// it last did, read in one query.
 func (s *Service) ClientsWithUsage(ctx context.Context, p *gatehouse.Principal, f gatehouse.ClientFilter) ([]ClientWithUsage, error) {
 	list, err := s.Clients(ctx, p, f)
 	if err != nil {

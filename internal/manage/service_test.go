@@ -197,3 +197,38 @@ func TestAnUpdateRacingARevocationKeepsTheRevocation(t *testing.T) {
 		t.Fatalf("client %s with scopes %v: want the revocation kept and the update applied on top", got.Status, got.Scopes)
 	}
 }
+
+func TestClientsWithUsage(t *testing.T) {
+	f := newFixture(t)
+	used, idle, other := f.client(t, f.acme.ID), f.client(t, f.acme.ID), f.client(t, f.beta.ID)
+	last := startTime.Add(time.Hour)
+	err := f.store.AddClientUsage(f.ctx, []gatehouse.ClientUsage{
+		{ClientID: used.Client.ID, Environment: gatehouse.EnvSandbox, Tokens: 3, LastUsedAt: last},
+		{ClientID: other.Client.ID, Environment: gatehouse.EnvSandbox, Tokens: 1, LastUsedAt: last},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := f.user(t, "viewer@acme.example", "pw-viewer-12", f.acme.ID, gatehouse.RoleViewer, false)
+	list, err := f.service.ClientsWithUsage(f.ctx, viewer, gatehouse.ClientFilter{Environment: gatehouse.EnvSandbox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("%d clients, want the account's two", len(list))
+	}
+	for _, c := range list {
+		switch c.Client.ID {
+		case used.Client.ID:
+			if c.Usage == nil || c.Usage.Tokens != 3 || !c.Usage.LastUsedAt.Equal(last) {
+				t.Fatalf("usage %+v", c.Usage)
+			}
+		case idle.Client.ID:
+			if c.Usage != nil {
+				t.Fatalf("an unused client has usage %+v", c.Usage)
+			}
+		default:
+			t.Fatalf("client %s of another account listed", c.Client.ID)
+		}
+	}
+}
