@@ -55,6 +55,8 @@ type Config struct {
 	Connections ConnectionsConfig `yaml:"connections"`
 	// Metrics says where /metrics is served (metrics.go).
 	Metrics MetricsConfig `yaml:"metrics"`
+	// SMTP emails invitation links when its host is set (smtp.go).
+	SMTP SMTPConfig `yaml:"smtp"`
 	// AdminTokenLifetime is the longest an access token of the admin
 	// environment lives: such tokens are issued for at most this long, and
 	// the admin API refuses one issued for longer (default 15m).
@@ -113,6 +115,9 @@ const minCachePoll = 10 * time.Millisecond
 // Validate checks the configuration after Defaults.
 func (c *Config) Validate() error {
 	if err := c.checkDurations(); err != nil {
+		return err
+	}
+	if _, err := c.SMTP.mailer(); err != nil {
 		return err
 	}
 	if c.CachePoll < minCachePoll {

@@ -177,9 +177,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.protection, err = m.openProtection(); err != nil {
 		return err
 	}
+	mailer, err := m.Config.SMTP.mailer()
+	if err != nil {
+		return err
+	}
 	m.service = manage.New(manage.Config{
 		Store: store, Rand: m.Rand, Now: m.Now, Logger: m.Logger, MasterKey: m.masterKey,
-		Refresh: m.refreshCache, PublicURL: m.publicURL,
+		Refresh: m.refreshCache, PublicURL: m.publicURL, Mailer: mailer,
 	})
 	if err := m.bootstrap(ctx); err != nil {
 		return fmt.Errorf("first-start bootstrap: %w", err)

@@ -35,6 +35,10 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.LogLevel, "log-level", "", "log level: debug, info, warn, error (default info)")
 	fs.StringVar(&f.cfg.Metrics.Listen, "metrics-listen", "", "serve /metrics on this address only, e.g. 127.0.0.1:9100 (default: on --addr)")
 	fs.BoolVar(&f.cfg.Metrics.RequireAdminKey, "metrics-require-admin-key", false, "/metrics needs the admin API key or an admin access token")
+	fs.StringVar(&f.cfg.SMTP.Host, "smtp-host", "", "SMTP server that emails invitation links (optional; its password from GATEHOUSE_SMTP_PASSWORD or the config file)")
+	fs.IntVar(&f.cfg.SMTP.Port, "smtp-port", 0, "SMTP port (default 587; STARTTLS when offered)")
+	fs.StringVar(&f.cfg.SMTP.From, "smtp-from", "", "sender address of invitation emails")
+	fs.StringVar(&f.cfg.SMTP.Username, "smtp-username", "", "SMTP user name (empty: no authentication)")
 }
 
 // resolve returns the configuration from flags, environment and file.
@@ -65,6 +69,15 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet) (app.Config, error) {
 	set("log-format", &cfg.LogFormat, f.cfg.LogFormat)
 	set("log-level", &cfg.LogLevel, f.cfg.LogLevel)
 	set("metrics-listen", &cfg.Metrics.Listen, f.cfg.Metrics.Listen)
+	set("smtp-host", &cfg.SMTP.Host, f.cfg.SMTP.Host)
+	set("smtp-from", &cfg.SMTP.From, f.cfg.SMTP.From)
+	set("smtp-username", &cfg.SMTP.Username, f.cfg.SMTP.Username)
+	if fs.Changed("smtp-port") {
+		cfg.SMTP.Port = f.cfg.SMTP.Port
+	}
+	if v := os.Getenv("GATEHOUSE_SMTP_PASSWORD"); v != "" {
+		cfg.SMTP.Password = v
+	}
 	if fs.Changed("metrics-require-admin-key") {
 		cfg.Metrics.RequireAdminKey = f.cfg.Metrics.RequireAdminKey
 	}

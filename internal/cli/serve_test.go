@@ -112,3 +112,35 @@ func TestServeHelpListsEveryConfigKey(t *testing.T) {
 		}
 	}
 }
+
+func TestServerSMTPConfig(t *testing.T) {
+	file := configFile(t, "smtp:\n  host: smtp.example.com\n  from: noreply@example.com\n  username: mailer\n  password: from-file\n")
+	t.Setenv("GATEHOUSE_SMTP_PASSWORD", "from-env")
+	var f serverFlags
+	cmd := &cobra.Command{Use: "serve"}
+	f.register(cmd.Flags())
+	if err := cmd.Flags().Parse([]string{"--config", file, "--smtp-port", "2525"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.resolve(cmd.Flags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.SMTP; s.Host != "smtp.example.com" || s.Port != 2525 || s.From != "noreply@example.com" ||
+		s.Username != "mailer" || s.Password != "from-env" {
+		t.Fatalf("smtp config %+v", s)
+	}
+	if cmd.Flags().Lookup("smtp-password") != nil {
+		t.Fatal("the SMTP password must not be a flag (flags show in process lists)")
+	}
+
+	var bad serverFlags
+	cmd = &cobra.Command{Use: "serve"}
+	bad.register(cmd.Flags())
+	if err := cmd.Flags().Parse([]string{"--smtp-host", "smtp.example.com", "--smtp-from", "nobody"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.resolve(cmd.Flags()); err == nil {
+		t.Fatal("an SMTP sender that is not an address was accepted")
+	}
+}
