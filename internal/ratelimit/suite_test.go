@@ -62,12 +62,16 @@ func runSuite(t *testing.T, newBackend func(t *testing.T) backend) {
 			allow(t, b.limiter, key, fast)
 		}
 		refused := allow(t, b.limiter, key, fast)
+		start := b.now()
 		b.wait(refused.RetryAfter + 5*time.Millisecond)
 		if !allow(t, b.limiter, key, fast).Allowed {
 			t.Fatal("an event after RetryAfter was refused")
 		}
-		if allow(t, b.limiter, key, fast).Allowed {
-			t.Fatal("two events were admitted after one interval")
+		second := allow(t, b.limiter, key, fast).Allowed
+		// A loaded machine may sleep past a second interval (100 ms); only
+		// then may a second event be admitted.
+		if elapsed := b.now().Sub(start); second && elapsed < refused.RetryAfter+100*time.Millisecond {
+			t.Fatalf("two events were admitted %v after the refusal, within one interval", elapsed)
 		}
 	})
 
