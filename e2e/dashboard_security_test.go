@@ -77,10 +77,13 @@ func TestDashboardWrongPasswordsLockTheAccountThenBanTheAddress(t *testing.T) {
 	}
 }
 
+// TestDashboardTOTP enrols a second factor and signs in with TOTP and
+// recovery codes, with JavaScript off throughout.
 func TestDashboardTOTP(t *testing.T) {
 	s := startServer(t, app.Config{})
 	_, email, pw := s.newAccountUser(t, "Acme", gatehouse.RoleViewer)
 	b := newBrowser(t, s)
+	b.withoutJavaScript() // sign-in and enrolment are plain forms
 	if status := b.signIn(email, pw); status != http.StatusOK {
 		t.Fatalf("sign-in: %d", status)
 	}

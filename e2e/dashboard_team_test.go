@@ -41,6 +41,7 @@ func TestDashboardInviteAViewer(t *testing.T) {
 	}
 
 	viewer := newBrowser(t, s)
+	viewer.withoutJavaScript() // accepting is a plain form
 	if status := viewer.open(link); status != http.StatusOK || viewer.text("#invited-email") != "viola@acme.example" {
 		t.Fatalf("invitation page: status %d", status)
 	}
