@@ -187,6 +187,13 @@ func TestDashboardCredentialLifecycle(t *testing.T) {
 		if !b.has(".grace-ends") {
 			t.Fatal("the credential page does not show when the old secret stops")
 		}
+		b.open("/ui/env/sandbox/credentials")
+		row := b.text("tr[data-client='" + id + "']")
+		if !strings.Contains(row, "billing-batch") || !strings.Contains(row, "ledger:read ledger:write") ||
+			!strings.Contains(row, "active") || strings.Count(row, "UTC") != 3 {
+			t.Fatalf("the list row %q lacks name, scopes, status, created, last used or the old secret's expiry", row)
+		}
+		b.screenshot("credentials")
 	})
 
 	t.Run("Get a test token shows the decoded claims", func(t *testing.T) {
