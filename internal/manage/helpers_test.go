@@ -31,8 +31,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOn(t, "sqlite://"+filepath.Join(t.TempDir(), "gatehouse.db"))
+}
+
+// newFixtureOn is newFixture on the database dsn names.
+func newFixtureOn(t *testing.T, dsn string) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "gatehouse.db"))
+	s, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

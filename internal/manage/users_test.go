@@ -2,12 +2,15 @@ package manage
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -316,3 +319,52 @@ func TestDisablingAUserEndsTheirSessions(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestOwnersDemotingEachOtherAtOnceLeaveAnOwner races two owners who
+// demote each other, many times, on SQLite and on PostgreSQL: whatever the
+// order, the account keeps an active owner.
+func TestOwnersDemotingEachOtherAtOnceLeaveAnOwner(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "gatehouse.db") }},
+		{"postgres", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			f := newFixtureOn(t, db.dsn(t))
+			a := f.user(t, "a@acme.example", "pw-of-owner-a", f.acme.ID, gatehouse.RoleOwner, false)
+			b := f.user(t, "b@acme.example", "pw-of-owner-b", f.acme.ID, gatehouse.RoleOwner, false)
+			for round := range 20 {
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				errs := make([]error, 2)
+				for i, pair := range [][2]*gatehouse.Principal{{a, b}, {b, a}} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						_, errs[i] = f.service.UpdateUser(f.ctx, pair[0], f.acme.ID, pair[1].UserID, UserPatch{Role: ptr(gatehouse.RoleAdmin)})
+					}()
+				}
+				close(start)
+				wg.Wait()
+				n, err := f.store.CountActiveOwners(f.ctx, f.acme.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != 1 {
+					t.Fatalf("round %d: %d active owners after two owners demoted each other (errors %v, %v)", round, n, errs[0], errs[1])
+				}
+				// Make both owners again for the next round.
+				for _, u := range []*gatehouse.Principal{a, b} {
+					stored := f.storedUser(t, u)
+					stored.Role = gatehouse.RoleOwner
+					if err := f.store.UpdateUser(f.ctx, stored); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
