@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,6 +32,16 @@ type Config struct {
 	ServerPID int
 	// Mode is ModeToken (the default) or ModeIntrospect.
 	Mode string
+	// TokenURLs, when set, replaces TokenURL: requests go to each in turn
+	// (round robin), as a load balancer in front of replicas would send them.
+	TokenURLs []string
+	// FillClients, when positive, makes each token request authenticate as
+	// one of the first FillClients clients of `gatehouse bench fill`, picked
+	// uniformly at random, instead of ClientID.
+	FillClients int
+	// UnknownClients makes each token request name a random client id that
+	// does not exist (a flood of guesses); every answer is then a 401.
+	UnknownClients bool
 }
 
 // Result is what a run measured.
@@ -63,27 +74,36 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Concurrency <= 0 || cfg.Duration <= 0 {
 		return nil, errors.New("concurrency and duration must be positive")
 	}
-	if _, err := url.ParseRequestURI(cfg.TokenURL); err != nil {
-		return nil, fmt.Errorf("token URL: %w", err)
+	if len(cfg.TokenURLs) == 0 {
+		cfg.TokenURLs = []string{cfg.TokenURL}
 	}
-	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+	cfg.TokenURL = cfg.TokenURLs[0]
+	for _, u := range cfg.TokenURLs {
+		if _, err := url.ParseRequestURI(u); err != nil {
+			return nil, fmt.Errorf("token URL: %w", err)
+		}
+	}
+	var creds credentials = oneClient{cfg.ClientID, cfg.ClientSecret}
+	switch {
+	case cfg.UnknownClients:
+		creds = unknownClients{}
+	case cfg.FillClients > 0:
+		creds = filledClients{cfg.FillClients}
+	case cfg.ClientID == "" || cfg.ClientSecret == "":
 		return nil, errors.New("a client id and secret are required")
+	}
+	if _, one := creds.(oneClient); !one && cfg.Mode == ModeIntrospect {
+		return nil, errors.New("introspection loads one client: no filled or unknown clients")
 	}
 	form := url.Values{"grant_type": {"client_credentials"}}
 	if cfg.Scope != "" {
 		form.Set("scope", cfg.Scope)
 	}
-	var authHeader string
-	switch cfg.AuthStyle {
-	case "", "basic":
-		authHeader = "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(cfg.ClientID)+":"+url.QueryEscape(cfg.ClientSecret)))
-	case "post":
-		form.Set("client_id", cfg.ClientID)
-		form.Set("client_secret", cfg.ClientSecret)
-	default:
+	if cfg.AuthStyle != "" && cfg.AuthStyle != "basic" && cfg.AuthStyle != "post" {
 		return nil, fmt.Errorf("auth style %q must be basic or post", cfg.AuthStyle)
 	}
-	body, target := form.Encode(), cfg.TokenURL
+	body, authHeader := encodeRequest(form, cfg.AuthStyle, cfg.ClientID, cfg.ClientSecret)
+	target := cfg.TokenURL
 	transport := &http.Transport{
 		MaxIdleConns:        cfg.Concurrency,
 		MaxIdleConnsPerHost: cfg.Concurrency,
@@ -122,9 +142,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		w.latencies = make([]time.Duration, 0, 1<<14)
 		w.errors = map[string]int{}
 		wg.Add(1)
+		next := func(n int) (string, string, string) { return cfg.TokenURLs[n%len(cfg.TokenURLs)], body, authHeader }
+		if _, one := creds.(oneClient); !one {
+			r := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+			next = func(n int) (string, string, string) {
+				id, secret := creds.next(r)
+				b, a := encodeRequest(form, cfg.AuthStyle, id, secret)
+				return cfg.TokenURLs[n%len(cfg.TokenURLs)], b, a
+			}
+		} else if cfg.Mode == ModeIntrospect {
+			next = func(int) (string, string, string) { return target, body, authHeader }
+		}
 		go func() {
 			defer wg.Done()
-			w.run(runCtx, httpClient, target, body, authHeader)
+			w.run(runCtx, httpClient, next)
 		}()
 	}
 	wg.Wait()
@@ -161,8 +192,26 @@ type worker struct {
 	errors    map[string]int
 }
 
-func (w *worker) run(ctx context.Context, c *http.Client, tokenURL, body, authHeader string) {
-	for ctx.Err() == nil {
+// encodeRequest returns the body and Authorization header of a token
+// request with form and the client's credentials, sent as style says.
+func encodeRequest(form url.Values, style, id, secret string) (body, authHeader string) {
+	if style == "post" {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		f.Set("client_id", id)
+		f.Set("client_secret", secret)
+		return f.Encode(), ""
+	}
+	return form.Encode(), "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// run sends requests until ctx ends; next(n) returns the URL, body and
+// Authorization header of the worker's n-th request.
+func (w *worker) run(ctx context.Context, c *http.Client, next func(n int) (string, string, string)) {
+	for n := 0; ctx.Err() == nil; n++ {
+		tokenURL, body, authHeader := next(n)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(body))
 		if err != nil {
 			w.errors["request"]++

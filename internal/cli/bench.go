@@ -17,6 +17,7 @@ func newBenchCommand() *cobra.Command {
 		server, env string
 		cfg         bench.Config
 		asJSON      bool
+		targets     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -34,6 +35,9 @@ on this machine) it also reports the server's CPU use and memory.`,
 				return err
 			}
 			cfg.TokenURL = strings.TrimSuffix(server, "/") + "/realms/" + env + "/protocol/openid-connect/token"
+			for _, t := range targets {
+				cfg.TokenURLs = append(cfg.TokenURLs, strings.TrimSuffix(t, "/")+"/realms/"+env+"/protocol/openid-connect/token")
+			}
 			res, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -57,6 +61,10 @@ on this machine) it also reports the server's CPU use and memory.`,
 	fs.DurationVarP(&cfg.Duration, "duration", "d", 10*time.Second, "how long to run")
 	fs.IntVar(&cfg.ServerPID, "pid", 0, "server process id, to report its CPU and memory")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.StringSliceVar(&targets, "targets", nil, "server base URLs to send requests to in turn (round robin over replicas), instead of --server")
+	fs.IntVar(&cfg.FillClients, "fill-clients", 0, "authenticate each request as one of the first N clients of `gatehouse bench fill`, picked at random")
+	fs.BoolVar(&cfg.UnknownClients, "unknown-clients", false, "name a random, nonexistent client id in each request (a flood of guesses; answers are 401)")
+	cmd.AddCommand(newBenchFillCommand())
 	fs.StringVar(&cfg.Mode, "mode", "token", "what to load: token (the token endpoint) or introspect (introspection of one valid token, as the client)")
 	return cmd
 }

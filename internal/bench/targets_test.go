@@ -1,0 +1,73 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestTargetsShareTheLoadAndFilledClientsSpread(t *testing.T) {
+	var mu sync.Mutex
+	perServer := map[string]int{}
+	clients := map[string]bool{}
+	handler := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id, secret, ok := r.BasicAuth()
+			if !ok || !strings.HasPrefix(id, "fill") || secret != "fill-secret-"+id {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			mu.Lock()
+			perServer[name]++
+			clients[id] = true
+			mu.Unlock()
+			w.Write([]byte(`{"access_token":"x"}`))
+		})
+	}
+	a, b := httptest.NewServer(handler("a")), httptest.NewServer(handler("b"))
+	defer a.Close()
+	defer b.Close()
+	res, err := Run(context.Background(), Config{
+		TokenURLs: []string{a.URL, b.URL}, FillClients: 1000, Concurrency: 4, Duration: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Successes == 0 || res.Successes != res.Requests {
+		t.Fatalf("requests %d, successes %d, errors %v", res.Requests, res.Successes, res.Errors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if d := perServer["a"] - perServer["b"]; d < -4 || d > 4 {
+		t.Errorf("round robin sent %d requests to a and %d to b", perServer["a"], perServer["b"])
+	}
+	if want := min(res.Successes/2, 100); len(clients) < want {
+		t.Errorf("%d requests used only %d distinct filled clients", res.Successes, len(clients))
+	}
+}
+
+func TestUnknownClientsAreRandomAndRefused(t *testing.T) {
+	var mu sync.Mutex
+	ids := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _, _ := r.BasicAuth()
+		mu.Lock()
+		ids[id] = true
+		mu.Unlock()
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	res, err := Run(context.Background(), Config{TokenURL: srv.URL, UnknownClients: true, Concurrency: 2, Duration: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if res.Errors["401"] != res.Requests || len(ids) != res.Requests {
+		t.Errorf("%d requests, %d refused, %d distinct ids", res.Requests, res.Errors["401"], len(ids))
+	}
+}
