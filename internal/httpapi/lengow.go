@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
 )
@@ -74,20 +76,12 @@ func parseLengowRequest(r *http.Request) (id, secret string, oerr *tokens.Error)
 	var values url.Values
 	switch mt {
 	case "application/json":
-		var v struct {
-			AccessToken *string `json:"access_token"`
-			Secret      *string `json:"secret"`
-		}
 		b, err := io.ReadAll(body)
-		if err != nil || len(b) > maxFormBytes || json.Unmarshal(b, &v) != nil {
-			return "", "", tokens.NewError(tokens.ErrInvalidRequest, "malformed JSON body")
+		if err != nil || len(b) > maxFormBytes {
+			return "", "", tokens.NewError(tokens.ErrInvalidRequest, "the body could not be read")
 		}
-		values = url.Values{}
-		if v.AccessToken != nil {
-			values.Set("access_token", *v.AccessToken)
-		}
-		if v.Secret != nil {
-			values.Set("secret", *v.Secret)
+		if values, oerr = decodeLengowJSON(b); oerr != nil {
+			return "", "", oerr
 		}
 	case "application/x-www-form-urlencoded":
 		b, err := io.ReadAll(body)
@@ -116,4 +110,51 @@ func parseLengowRequest(r *http.Request) (id, secret string, oerr *tokens.Error)
 		return "", "", tokens.NewError(tokens.ErrInvalidRequest, "access_token and secret are required")
 	}
 	return id, secret, nil
+}
+
+// decodeLengowJSON reads access_token and secret from a JSON object. A
+// member named twice (in any letter case, as encoding/json would match it)
+// is refused like a repeated form field: which of the two a parser takes
+// differs from parser to parser, so a proxy and Gatehouse could disagree
+// on the credential. Other members are ignored; null is an absent value.
+func decodeLengowJSON(b []byte) (url.Values, *tokens.Error) {
+	malformed := tokens.NewError(tokens.ErrInvalidRequest, "malformed JSON body")
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, malformed
+	}
+	values := url.Values{}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, malformed
+		}
+		key := strings.ToLower(t.(string)) // an object key is always a string
+		if seen[key] {
+			return nil, tokens.NewError(tokens.ErrInvalidRequest, "parameter %q is repeated", key)
+		}
+		seen[key] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, malformed
+		}
+		if key != "access_token" && key != "secret" {
+			continue
+		}
+		var v *string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, malformed
+		}
+		if v != nil {
+			values.Set(key, *v)
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, malformed
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed // something after the object
+	}
+	return values, nil
 }
