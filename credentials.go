@@ -57,6 +57,23 @@ func APIKeyPrefix(env string) string {
 	return "gh_env_"
 }
 
+// APIKeyPrefixFor returns the prefix of API keys of environment e: the
+// production prefix for an environment marked production, whatever its
+// name, else APIKeyPrefix of its name.
+func APIKeyPrefixFor(e *Environment) string {
+	if e.Production {
+		return APIKeyPrefix(EnvProduction)
+	}
+	return APIKeyPrefix(e.Name)
+}
+
+// FormatAPIKeyFor is FormatAPIKey with the prefix of environment e
+// (APIKeyPrefixFor).
+func FormatAPIKeyFor(e *Environment, clientID, secret string) string {
+	body := APIKeyPrefixFor(e) + clientID + secret
+	return body + checksum(body)
+}
+
 // FormatAPIKey returns the single-string form of a client credential:
 // prefix, client id, secret, and a 6-character base62 CRC-32 checksum of all
 // that precedes it (docs/api-keys.md).

@@ -88,7 +88,7 @@ func TestTokenSettingsTakeEffectAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok, expiresIn := mustToken(t, s, "sandbox", c.ClientID, c.ClientSecret)
-		if !strings.HasPrefix(tok, "gho_") || strings.Contains(tok, ".") || expiresIn != 3600 {
+		if !strings.HasPrefix(tok, "gatehouse_at_") || strings.Contains(tok, ".") || expiresIn != 3600 {
 			t.Fatalf("token %q expiring in %v, want an opaque token of the environment's lifetime", tok, expiresIn)
 		}
 		m := introspectClaims(t, s, "sandbox", caller, tok)
@@ -145,7 +145,7 @@ func TestNewEnvironmentsIssueTokensAtOnce(t *testing.T) {
 	}
 	c := s.createClient(t, wire.CreateClientRequest{Environment: "test-clients"})
 	tok, expiresIn := mustToken(t, s, "test-clients", c.ClientID, c.ClientSecret)
-	if !strings.HasPrefix(tok, "gho_") || expiresIn != 600 {
+	if !strings.HasPrefix(tok, "gatehouse_at_") || expiresIn != 600 {
 		t.Fatalf("token %q expiring in %v", tok, expiresIn)
 	}
 	if !activeAt(t, s, "test-clients", c, tok) || activeAt(t, s, "sandbox", s.createClient(t, wire.CreateClientRequest{}), tok) {

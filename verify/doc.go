@@ -38,9 +38,9 @@
 //     exp is in the future and nbf in the past, give or take Config.Leeway;
 //   - its jti, client_id and secret_id are not on the revocation lists.
 //
-// A token starting with OpaquePrefix ("gho_") is an opaque token and is
-// checked by RFC 7662 introspection, authenticated as Config.ClientID. The
-// answer is cached (bounded by Config.IntrospectionCacheSize) for at most
+// A token starting with OpaquePrefix ("gatehouse_at_"; "gho_" from earlier
+// versions) is an opaque token and is checked by RFC 7662 introspection,
+// authenticated as Config.ClientID. The answer is cached (bounded by Config.IntrospectionCacheSize) for at most
 // Config.IntrospectionCacheTTL and never past the token's exp; revocations
 // from the feed remove cached answers.
 //

@@ -16,7 +16,11 @@ import (
 
 // OpaquePrefix starts every Gatehouse opaque access token; such tokens are
 // checked by introspection, every other token as a JWT.
-const OpaquePrefix = "gho_"
+const OpaquePrefix = "gatehouse_at_"
+
+// LegacyOpaquePrefix started opaque tokens of earlier Gatehouse versions
+// (GitHub's OAuth-token prefix); such tokens are introspected too.
+const LegacyOpaquePrefix = "gho_"
 
 // StalePolicy says what a Verifier does with a token while the revocation
 // feed has been silent for longer than Config.MaxStaleness.
@@ -241,7 +245,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > maxTokenLength {
 		return nil, invalid("the token is too long")
 	}
-	if strings.HasPrefix(token, OpaquePrefix) {
+	if strings.HasPrefix(token, OpaquePrefix) || strings.HasPrefix(token, LegacyOpaquePrefix) {
 		return v.introspect(ctx, token)
 	}
 	c, err := v.verifyJWT(ctx, token)

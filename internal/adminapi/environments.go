@@ -47,6 +47,7 @@ func (h *Handler) environmentJSON(e *gatehouse.Environment) wire.Environment {
 			DefaultAudience: e.Tokens.DefaultAudience,
 		},
 		AllowReveal: e.AllowReveal,
+		Production:  e.Production,
 		RateLimits:  rateLimitsJSON(e.Limits),
 		CreatedAt:   e.CreatedAt.UTC(),
 		UpdatedAt:   e.UpdatedAt.UTC(),

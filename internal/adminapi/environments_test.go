@@ -40,7 +40,7 @@ func TestEnvironments(t *testing.T) {
 		rec := f.must(t, http.StatusOK, "GET", "/admin/v1/environments/sandbox", readToken, "")
 		gotKeys := keys(t, rec.Body.String())
 		sort.Strings(gotKeys)
-		if wantKeys := []string{"allow_reveal", "created_at", "issuer", "name", "rate_limits", "signing_algorithm", "token_settings", "updated_at"}; !slices.Equal(gotKeys, wantKeys) {
+		if wantKeys := []string{"allow_reveal", "created_at", "issuer", "name", "production", "rate_limits", "signing_algorithm", "token_settings", "updated_at"}; !slices.Equal(gotKeys, wantKeys) {
 			t.Errorf("keys %v, want %v", gotKeys, wantKeys)
 		}
 		var e wire.Environment

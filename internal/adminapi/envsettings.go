@@ -18,7 +18,7 @@ func (h *Handler) createEnvironment(w http.ResponseWriter, r *http.Request, p *g
 		return err
 	}
 	env, err := h.service.CreateEnvironment(r.Context(), p, manage.NewEnvironment{
-		Name: req.Name, SigningAlgorithm: req.SigningAlgorithm, AllowReveal: req.AllowReveal,
+		Name: req.Name, SigningAlgorithm: req.SigningAlgorithm, AllowReveal: req.AllowReveal, Production: req.Production,
 		Tokens: tokenSettingsPatch(req.TokenSettings), Limits: rateLimitsPatch(req.RateLimits),
 	})
 	if err != nil {
@@ -38,7 +38,8 @@ func (h *Handler) updateEnvironment(w http.ResponseWriter, r *http.Request, p *g
 	}
 	env, err := h.service.UpdateEnvironment(r.Context(), p, r.PathValue("env"), manage.EnvironmentPatch{
 		Tokens: tokenSettingsPatch(req.TokenSettings), AllowReveal: manage.Field[bool](req.AllowReveal),
-		Limits: rateLimitsPatch(req.RateLimits),
+		Limits: rateLimitsPatch(req.RateLimits), Production: manage.Field[bool](req.Production),
+		SigningAlgorithm: manage.Field[string](req.SigningAlgorithm),
 	})
 	if err != nil {
 		return err

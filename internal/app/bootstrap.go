@@ -36,7 +36,7 @@ func (m *Main) bootstrap(ctx context.Context) error {
 // ensureEnvironment makes sure the environment exists with an active
 // signing key; internal/provision does it, as for POST /admin/v1/environments.
 func (m *Main) ensureEnvironment(ctx context.Context, name string) error {
-	res, err := provision.Environment(ctx, m.store, provision.New(name, gatehouse.AlgES256), m.Rand, m.Now())
+	res, err := provision.Environment(ctx, m.store, provision.New(name, m.Config.SigningKeys.Algorithm), m.Rand, m.Now())
 	if err != nil {
 		return fmt.Errorf("environment %s: %w", name, err)
 	}

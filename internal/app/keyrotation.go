@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
 	"github.com/gatehouse-dev/gatehouse/internal/keyrotation"
 )
@@ -17,6 +18,7 @@ import (
 //	  manual: false             # true: rotate only with `gatehouse keys rotate`
 //	  publication_delay: 1h     # default 1h: a new key is in the JWKS this long before it signs
 //	  check_interval: 1m        # default 1m: how often each replica advances rotations
+//	  algorithm: ES256          # default ES256: algorithm of the environments the first start creates
 type SigningKeysConfig struct {
 	// RotateAfter is the age of an environment's active key at which a
 	// rotation starts (default 90 days).
@@ -30,6 +32,9 @@ type SigningKeysConfig struct {
 	// CheckInterval is how often each replica promotes due keys, removes
 	// expired ones and starts due rotations (default 1m).
 	CheckInterval time.Duration `yaml:"check_interval"`
+	// Algorithm is the signing algorithm of the environments the first
+	// start creates (ES256, EdDSA or RS256; default ES256).
+	Algorithm string `yaml:"algorithm"`
 }
 
 func (c *SigningKeysConfig) defaults() {
@@ -42,6 +47,9 @@ func (c *SigningKeysConfig) defaults() {
 	if c.CheckInterval == 0 {
 		c.CheckInterval = time.Minute
 	}
+	if c.Algorithm == "" {
+		c.Algorithm = gatehouse.AlgES256
+	}
 }
 
 func (c SigningKeysConfig) validate() error {
@@ -52,6 +60,9 @@ func (c SigningKeysConfig) validate() error {
 		return fmt.Errorf("signing_keys.rotate_after %s must be longer than publication_delay %s", c.RotateAfter, c.PublicationDelay)
 	case c.CheckInterval < time.Second:
 		return fmt.Errorf("signing_keys.check_interval %s must be at least 1s", c.CheckInterval)
+	}
+	if err := gatehouse.ValidateSigningAlgorithm(c.Algorithm); err != nil {
+		return fmt.Errorf("signing_keys.algorithm: %w", err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
 	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
 )
@@ -135,8 +136,10 @@ func (s *settingsFlags) patch(fs *pflag.FlagSet) (*wire.TokenSettingsPatch, erro
 
 func newEnvCreateCommand(af *adminFlags) *cobra.Command {
 	var (
-		name, alg string
-		sf        settingsFlags
+		name, alg  string
+		sf         settingsFlags
+		lf         limitFlags
+		production bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create --name NAME",
@@ -144,7 +147,7 @@ func newEnvCreateCommand(af *adminFlags) *cobra.Command {
 		Long: `Create an environment (realm): its issuer is {public_url}/realms/NAME. Its first
 signing key is created with it (ES256 unless --signing-alg says otherwise).`,
 		Example: `  gatehouse env create --name test-clients
-  gatehouse env create --name clients --signing-alg RS256 --format opaque --lifetime 24h --json`,
+  gatehouse env create --name clients --production --signing-alg RS256 --format opaque --lifetime 24h --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := sf.patch(cmd.Flags())
@@ -157,6 +160,7 @@ signing key is created with it (ES256 unless --signing-alg says otherwise).`,
 			}
 			e, err := api.CreateEnvironment(cmd.Context(), adminclient.CreateEnvironmentRequest{
 				Name: name, SigningAlgorithm: alg, TokenSettings: p, AllowReveal: sf.allowReveal,
+				Production: production, RateLimits: lf.patch(cmd.Flags()),
 			})
 			if err != nil {
 				return err
@@ -170,22 +174,31 @@ signing key is created with it (ES256 unless --signing-alg says otherwise).`,
 	fs := cmd.Flags()
 	fs.StringVar(&name, "name", "", "name of the environment: a-z, 0-9, '-' and '_' (required)")
 	fs.StringVar(&alg, "signing-alg", "ES256", "signing algorithm: ES256, EdDSA or RS256")
+	fs.BoolVar(&production, "production", false, "mark the environment production: its API keys get the gh_prd_ prefix whatever its name")
 	sf.register(fs)
+	lf.register(fs)
 	cmd.MarkFlagRequired("name")
 	return cmd
 }
 
 func newEnvUpdateCommand(af *adminFlags) *cobra.Command {
 	var sf settingsFlags
+	var lf limitFlags
+	var production bool
+	var alg string
 	cmd := &cobra.Command{
 		Use:   "update ENV",
-		Short: "Change an environment's token settings",
-		Long: `Change the token settings of an environment; only the flags given change.
-The change is in force at once. Clients may override these settings
-("gatehouse client update").`,
+		Short: "Change an environment's token settings, rate limits, signing algorithm or production mark",
+		Long: `Change the settings of an environment; only the flags given change. The
+change is in force at once. Clients may override the token settings
+("gatehouse client update"). A new --signing-alg applies to the next key
+("gatehouse keys rotate"); --production gives API keys made from then on the
+gh_prd_ prefix (keys already issued keep working).`,
 		Example: `  gatehouse env update production --format opaque --lifetime 90d --reuse
   gatehouse env update sandbox --lifetime 15m --reuse=false --default-audience https://api.example.com
-  gatehouse env update sandbox --allow-reveal`,
+  gatehouse env update sandbox --allow-reveal
+  gatehouse env update clients --production --signing-alg EdDSA
+  gatehouse env update sandbox --client-per-minute 600 --client-burst 20`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req adminclient.UpdateEnvironmentRequest
@@ -194,11 +207,19 @@ The change is in force at once. Clients may override these settings
 				return err
 			}
 			req.TokenSettings = p
-			if cmd.Flags().Changed("allow-reveal") {
+			fs := cmd.Flags()
+			if fs.Changed("allow-reveal") {
 				req.AllowReveal = wire.Some(sf.allowReveal)
 			}
-			if p == nil && !req.AllowReveal.Set {
-				return fmt.Errorf("nothing to change: give at least one of --format, --lifetime, --reuse, --default-audience, --allow-reveal")
+			if fs.Changed("production") {
+				req.Production = wire.Some(production)
+			}
+			if fs.Changed("signing-alg") {
+				req.SigningAlgorithm = wire.Some(alg)
+			}
+			req.RateLimits = lf.patch(fs)
+			if p == nil && !req.AllowReveal.Set && !req.Production.Set && !req.SigningAlgorithm.Set && req.RateLimits == nil {
+				return fmt.Errorf("nothing to change: give at least one of --format, --lifetime, --reuse, --default-audience, --allow-reveal, --production, --signing-alg or a rate limit flag")
 			}
 			api, err := af.api()
 			if err != nil {
@@ -212,7 +233,43 @@ The change is in force at once. Clients may override these settings
 		},
 	}
 	sf.register(cmd.Flags())
+	lf.register(cmd.Flags())
+	cmd.Flags().BoolVar(&production, "production", false, "mark the environment production (gh_prd_ API keys), or not with --production=false")
+	cmd.Flags().StringVar(&alg, "signing-alg", "", "signing algorithm of the next keys: ES256, EdDSA or RS256")
 	return cmd
+}
+
+// limitFlags are the rate limits env create and env update can set.
+type limitFlags struct {
+	clientPerMinute, clientBurst, ipPerMinute, ipBurst int
+}
+
+func (l *limitFlags) register(fs *pflag.FlagSet) {
+	fs.IntVar(&l.clientPerMinute, "client-per-minute", 0, "token requests per minute per client (0: no limit)")
+	fs.IntVar(&l.clientBurst, "client-burst", 0, "burst above the per-client rate")
+	fs.IntVar(&l.ipPerMinute, "ip-per-minute", 0, "token requests per minute per source address (0: no limit)")
+	fs.IntVar(&l.ipBurst, "ip-burst", 0, "burst above the per-address rate")
+}
+
+// patch returns the limits whose flags were given, nil if none.
+func (l *limitFlags) patch(fs *pflag.FlagSet) *wire.RateLimitsPatch {
+	var p wire.RateLimitsPatch
+	set := false
+	pick := func(name string, v int) *int {
+		if !fs.Changed(name) {
+			return nil
+		}
+		set = true
+		return &v
+	}
+	p.ClientPerMinute = pick("client-per-minute", l.clientPerMinute)
+	p.ClientBurst = pick("client-burst", l.clientBurst)
+	p.IPPerMinute = pick("ip-per-minute", l.ipPerMinute)
+	p.IPBurst = pick("ip-burst", l.ipBurst)
+	if !set {
+		return nil
+	}
+	return &p
 }
 
 // printEnvironment writes an environment as aligned lines or JSON.
@@ -230,6 +287,11 @@ func printEnvironment(w io.Writer, e *adminclient.Environment, asJSON bool) erro
 	fmt.Fprintf(tw, "token_reuse:\t%v\n", s.Reuse)
 	fmt.Fprintf(tw, "default_audience:\t%s\n", orDash(s.DefaultAudience))
 	fmt.Fprintf(tw, "allow_reveal:\t%v\n", e.AllowReveal)
+	fmt.Fprintf(tw, "production:\t%v (API keys %s…)\n", e.Production,
+		gatehouse.APIKeyPrefixFor(&gatehouse.Environment{Name: e.Name, Production: e.Production}))
+	l := e.RateLimits
+	fmt.Fprintf(tw, "rate_limits:\tper client %s, per address %s\n",
+		rateText(l.ClientPerMinute, l.ClientBurst), rateText(l.IPPerMinute, l.IPBurst))
 	fmt.Fprintf(tw, "created_at:\t%s\n", timeText(e.CreatedAt))
 	fmt.Fprintf(tw, "updated_at:\t%s\n", timeText(e.UpdatedAt))
 	return tw.Flush()
@@ -275,4 +337,12 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// rateText shows a per-minute limit with its burst.
+func rateText(perMinute, burst int) string {
+	if perMinute <= 0 {
+		return "no limit"
+	}
+	return fmt.Sprintf("%d/min (burst %d)", perMinute, burst)
 }

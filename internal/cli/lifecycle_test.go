@@ -91,6 +91,27 @@ func TestEnvCommands(t *testing.T) {
 			}
 		}
 	})
+	t.Run("env update sets the production mark, the signing algorithm and the rate limits; env show prints them", func(t *testing.T) {
+		var e adminclient.Environment
+		out, _ := mustRun(t, "env", "create", "--server", srv.url, "--name", "clients", "--production", "--json")
+		decodeJSON(t, out, &e)
+		if !e.Production {
+			t.Fatalf("env create --production: %s", out)
+		}
+		out, _ = mustRun(t, "env", "update", "sandbox", "--server", srv.url, "--signing-alg", "RS256",
+			"--client-per-minute", "600", "--client-burst", "20", "--production", "--json")
+		decodeJSON(t, out, &e)
+		if e.SigningAlgorithm != "RS256" || e.RateLimits.ClientPerMinute != 600 || e.RateLimits.ClientBurst != 20 || !e.Production {
+			t.Fatalf("after env update: %s", out)
+		}
+		out, _ = mustRun(t, "env", "show", "sandbox", "--server", srv.url)
+		for _, want := range []string{"rate_limits:", "per client 600/min (burst 20)", "production:", "gh_prd_"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("env show lacks %q:\n%s", want, out)
+			}
+		}
+		mustRun(t, "env", "update", "sandbox", "--server", srv.url, "--production=false", "--signing-alg", "ES256")
+	})
 	t.Run("env create makes an environment with the chosen algorithm and a key", func(t *testing.T) {
 		var e adminclient.Environment
 		out, _ := mustRun(t, "env", "create", "--server", srv.url, "--name", "test-clients", "--signing-alg", "EdDSA", "--lifetime", "1h", "--json")

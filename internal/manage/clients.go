@@ -34,11 +34,15 @@ type NewClient struct {
 type ClientWithSecret struct {
 	Client *gatehouse.Client
 	Secret string
+	// Production is whether the client's environment is marked production
+	// (its API keys get the production prefix).
+	Production bool
 }
 
 // APIKey is the single-string form of the new secret.
 func (c *ClientWithSecret) APIKey() string {
-	return gatehouse.FormatAPIKey(c.Client.Environment, c.Client.ID, c.Secret)
+	env := &gatehouse.Environment{Name: c.Client.Environment, Production: c.Production}
+	return gatehouse.FormatAPIKeyFor(env, c.Client.ID, c.Secret)
 }
 
 // CreateClient creates a client with one secret. Creating a client in the
@@ -108,7 +112,7 @@ func (s *Service) CreateClient(ctx context.Context, p *gatehouse.Principal, req 
 	}
 	s.logger.InfoContext(ctx, "manage: client created", "client_id", c.ID, "environment", c.Environment,
 		"account_id", c.AccountID, "actor", p.Actor())
-	return &ClientWithSecret{Client: stored, Secret: secret}, nil
+	return &ClientWithSecret{Client: stored, Secret: secret, Production: env.Production}, nil
 }
 
 // newClient validates a create request and returns the client it asks for,

@@ -73,6 +73,7 @@ type NewEnvironment struct {
 	Name             string
 	SigningAlgorithm string // "" for ES256
 	AllowReveal      bool
+	Production       bool
 	Tokens           *TokenSettingsPatch
 	Limits           *RateLimitsPatch
 }
@@ -89,6 +90,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, p *gatehouse.Principal,
 	}
 	env := provision.New(req.Name, req.SigningAlgorithm)
 	env.AllowReveal = req.AllowReveal
+	env.Production = req.Production || req.Name == gatehouse.EnvProduction
 	req.Limits.apply(&env.Limits)
 	if req.Tokens != nil {
 		if err := patchTokenSettings(&env.Tokens, req.Tokens); err != nil {
@@ -134,6 +136,10 @@ type EnvironmentPatch struct {
 	Tokens      *TokenSettingsPatch
 	AllowReveal Field[bool]
 	Limits      *RateLimitsPatch
+	// Production marks the environment production (or not).
+	Production Field[bool]
+	// SigningAlgorithm is the algorithm of the environment's next keys.
+	SigningAlgorithm Field[string]
 }
 
 // UpdateEnvironment changes an environment's token settings, reveal switch
@@ -161,6 +167,18 @@ func (s *Service) UpdateEnvironment(ctx context.Context, p *gatehouse.Principal,
 		}
 		env.AllowReveal = a.Value
 	}
+	if f := patch.Production; f.Set {
+		if f.Null {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "production cannot be null")
+		}
+		env.Production = f.Value
+	}
+	if f := patch.SigningAlgorithm; f.Set {
+		if f.Null {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "signing_algorithm cannot be null")
+		}
+		env.SigningAlgorithm = f.Value
+	}
 	patch.Limits.apply(&env.Limits)
 	if err := env.Validate(); err != nil {
 		return nil, err
@@ -183,7 +201,7 @@ func (s *Service) UpdateEnvironment(ctx context.Context, p *gatehouse.Principal,
 	}
 	s.logger.InfoContext(ctx, "manage: environment updated", "environment", name,
 		"token_format", env.Tokens.Format, "token_lifetime", env.Tokens.Lifetime, "token_reuse", env.Tokens.Reuse,
-		"allow_reveal", env.AllowReveal, "actor", p.Actor())
+		"allow_reveal", env.AllowReveal, "production", env.Production, "signing_algorithm", env.SigningAlgorithm, "actor", p.Actor())
 	return env, nil
 }
 

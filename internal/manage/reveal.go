@@ -26,11 +26,14 @@ type RevealedSecret struct {
 	Environment string
 	SecretID    int64
 	Secret      string
+	// Production is whether the environment is marked production.
+	Production bool
 }
 
 // APIKey is the single-string form of the secret.
 func (r *RevealedSecret) APIKey() string {
-	return gatehouse.FormatAPIKey(r.Environment, r.ClientID, r.Secret)
+	env := &gatehouse.Environment{Name: r.Environment, Production: r.Production}
+	return gatehouse.FormatAPIKeyFor(env, r.ClientID, r.Secret)
 }
 
 // RevealSecret shows a client's newest live secret again, after the user
@@ -114,7 +117,7 @@ func (s *Service) reveal(ctx context.Context, p *gatehouse.Principal, c *gatehou
 	if subtle.ConstantTimeCompare(h[:], sec.Hash[:]) != 1 {
 		return nil, fmt.Errorf("secret %d of client %s: the sealed copy does not match the stored hash", sec.ID, c.ID)
 	}
-	return &RevealedSecret{ClientID: c.ID, Environment: c.Environment, SecretID: sec.ID, Secret: string(plain)}, nil
+	return &RevealedSecret{ClientID: c.ID, Environment: c.Environment, SecretID: sec.ID, Secret: string(plain), Production: env.Production}, nil
 }
 
 // newestLiveSecret returns the client's newest secret that has not expired.

@@ -61,7 +61,9 @@ func (s *Service) rotate(ctx context.Context, p *gatehouse.Principal, id string,
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "grace_seconds must be between 0 and %d", int64(MaxGrace/time.Second))
 	}
 	var secret string
+	var production bool
 	c, err := s.writeClient(ctx, p, id, action, func(c *gatehouse.Client, env *gatehouse.Environment) (string, error) {
+		production = env.Production
 		if !c.Active() {
 			return "", gatehouse.Errorf(gatehouse.ECONFLICT, "client %s is revoked; its secret cannot be rotated", c.ID)
 		}
@@ -77,7 +79,7 @@ func (s *Service) rotate(ctx context.Context, p *gatehouse.Principal, id string,
 	if err != nil {
 		return nil, err
 	}
-	return &ClientWithSecret{Client: c, Secret: secret}, nil
+	return &ClientWithSecret{Client: c, Secret: secret, Production: production}, nil
 }
 
 // rotateSecrets returns a client's secrets after fresh is added at now. With

@@ -111,5 +111,6 @@ func New(name, alg string) *gatehouse.Environment {
 	}
 	return &gatehouse.Environment{
 		Name: name, SigningAlgorithm: alg, Tokens: gatehouse.DefaultTokenSettings(), Limits: gatehouse.DefaultRateLimits(),
+		Production: name == gatehouse.EnvProduction,
 	}
 }

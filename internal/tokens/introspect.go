@@ -77,7 +77,7 @@ func (i *Issuer) verify(env *cache.Environment, token string) (*Claims, bool) {
 	}
 	var payload []byte
 	var err error
-	if strings.HasPrefix(token, OpaquePrefix) {
+	if IsOpaque(token) {
 		payload, err = i.opaque.open(env.Name, token)
 	} else {
 		payload, err = env.Keys.Verify(token)

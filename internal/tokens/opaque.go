@@ -28,8 +28,21 @@ import (
 // version and key id, so a token of one environment never opens in another.
 
 // OpaquePrefix starts every opaque access token, so that secret scanners
-// can find leaked ones and the validator tells them from JWTs.
-const OpaquePrefix = "gho_"
+// can find leaked ones and the validator tells them from JWTs. It matches no
+// other product's token pattern (docs/tokens.md).
+const OpaquePrefix = "gatehouse_at_"
+
+// LegacyOpaquePrefix started opaque tokens issued by earlier versions. It
+// is GitHub's OAuth-token prefix, so scanners took Gatehouse tokens for
+// GitHub's; tokens that carry it are still read until they expire, and no
+// new token gets it.
+const LegacyOpaquePrefix = "gho_"
+
+// IsOpaque reports whether token has the shape of an opaque token (either
+// prefix) rather than of a JWT.
+func IsOpaque(token string) bool {
+	return strings.HasPrefix(token, OpaquePrefix) || strings.HasPrefix(token, LegacyOpaquePrefix)
+}
 
 // opaqueVersion is the layout version of opaque tokens.
 const opaqueVersion = 1
@@ -94,7 +107,7 @@ func (o *opaqueCodec) seal(env string, claims []byte) (string, error) {
 	if _, err := io.ReadFull(o.rand, nonce); err != nil {
 		return "", fmt.Errorf("read randomness: %w", err)
 	}
-	sealed := aead.Seal(buf, nonce, claims, opaqueAAD(env, buf[:opaqueHeader]))
+	sealed := aead.Seal(buf, nonce, claims, opaqueAAD(OpaquePrefix, env, buf[:opaqueHeader]))
 	return OpaquePrefix + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
@@ -102,7 +115,12 @@ func (o *opaqueCodec) seal(env string, claims []byte) (string, error) {
 // not one: malformed, altered, of another environment, or sealed under a
 // master key this server does not hold.
 func (o *opaqueCodec) open(env, token string) ([]byte, error) {
-	rest, ok := strings.CutPrefix(token, OpaquePrefix)
+	prefix := OpaquePrefix
+	rest, ok := strings.CutPrefix(token, prefix)
+	if !ok {
+		prefix = LegacyOpaquePrefix
+		rest, ok = strings.CutPrefix(token, prefix)
+	}
 	if !ok || len(token) > maxTokenLength {
 		return nil, errors.New("not an opaque token")
 	}
@@ -117,17 +135,18 @@ func (o *opaqueCodec) open(env, token string) ([]byte, error) {
 		return nil, err
 	}
 	nonce := raw[opaqueHeader : opaqueHeader+aead.NonceSize()]
-	plain, err := aead.Open(nil, nonce, raw[opaqueHeader+aead.NonceSize():], opaqueAAD(env, raw[:opaqueHeader]))
+	plain, err := aead.Open(nil, nonce, raw[opaqueHeader+aead.NonceSize():], opaqueAAD(prefix, env, raw[:opaqueHeader]))
 	if err != nil {
 		return nil, errors.New("opaque token does not open")
 	}
 	return plain, nil
 }
 
-// opaqueAAD is the associated data of a token of env with header head.
-func opaqueAAD(env string, head []byte) []byte {
-	out := make([]byte, 0, len(OpaquePrefix)+len(env)+1+len(head))
-	out = append(out, OpaquePrefix...)
+// opaqueAAD is the associated data of a token of env with prefix and
+// header head.
+func opaqueAAD(prefix, env string, head []byte) []byte {
+	out := make([]byte, 0, len(prefix)+len(env)+1+len(head))
+	out = append(out, prefix...)
 	out = append(out, env...)
 	out = append(out, 0)
 	return append(out, head...)

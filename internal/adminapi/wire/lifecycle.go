@@ -67,6 +67,12 @@ type UpdateEnvironmentRequest struct {
 	TokenSettings *TokenSettingsPatch `json:"token_settings,omitempty"`
 	AllowReveal   Optional[bool]      `json:"allow_reveal,omitzero"`
 	RateLimits    *RateLimitsPatch    `json:"rate_limits,omitempty"`
+	// Production marks the environment production: API keys made from
+	// then on get the production prefix.
+	Production Optional[bool] `json:"production,omitzero"`
+	// SigningAlgorithm is the algorithm of the environment's next keys
+	// (the current key signs until the next rotation).
+	SigningAlgorithm Optional[string] `json:"signing_algorithm,omitzero"`
 }
 
 // CreateEnvironmentRequest is the body of POST /admin/v1/environments. The
@@ -78,6 +84,9 @@ type CreateEnvironmentRequest struct {
 	TokenSettings    *TokenSettingsPatch `json:"token_settings,omitempty"`
 	AllowReveal      bool                `json:"allow_reveal,omitempty"`
 	RateLimits       *RateLimitsPatch    `json:"rate_limits,omitempty"`
+	// Production marks the environment production: its API keys get the
+	// production prefix (gh_prd_) whatever its name.
+	Production bool `json:"production,omitempty"`
 }
 
 // UpdateClientRequest is the body of PATCH /admin/v1/clients/{client_id}:

@@ -22,6 +22,9 @@ type Environment struct {
 	TokenSettings    TokenSettings `json:"token_settings"`
 	// AllowReveal says whether secrets may be shown again (reveal).
 	AllowReveal bool `json:"allow_reveal"`
+	// Production says whether the environment is marked production (its
+	// API keys get the production prefix).
+	Production bool `json:"production"`
 	// RateLimits are the token endpoint's limits in the environment.
 	RateLimits RateLimits `json:"rate_limits"`
 	CreatedAt  time.Time  `json:"created_at"`
