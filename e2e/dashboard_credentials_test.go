@@ -2,6 +2,11 @@ package e2e
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -261,6 +266,60 @@ func TestDashboardCredentialLifecycle(t *testing.T) {
 		jsonl := getWithCookies(t, s, "/ui/audit/export?format=jsonl", b.cookies())
 		if lines := strings.Split(strings.TrimSpace(jsonl), "\n"); len(lines) < 5 || !strings.Contains(jsonl, `"action":"client.create"`) {
 			t.Errorf("JSON lines export: %d lines", len(lines))
+		}
+	})
+
+	t.Run("edits apply at once: an allowlist without the user's address refuses the test token", func(t *testing.T) {
+		b := b.in(t)
+		b.open(base)
+		b.fill("#edit-allowlist", "203.0.113.0/24")
+		b.click("#save")
+		if flash := b.text(".flash-info"); !strings.Contains(flash, "Saved") {
+			t.Fatalf("saving the edit says %q", flash)
+		}
+		b.click("#test-token")
+		if msg := b.text("#token-error"); !strings.Contains(msg, "invalid_client") || !strings.Contains(msg, "allowlist") {
+			t.Fatalf("a test token from outside the allowlist shows %q", msg)
+		}
+		if a := requestToken(t, s, "sandbox", id, rotated, ""); a.status != http.StatusUnauthorized {
+			t.Fatalf("a program outside the new allowlist got %+v", a)
+		}
+		b.open(base)
+		b.eval(`document.querySelector("#edit-allowlist").value = ""`) // SetValue refuses ""
+		b.click("#save")
+		if a := requestToken(t, s, "sandbox", id, rotated, ""); a.status != http.StatusOK {
+			t.Fatalf("after emptying the allowlist a program got %+v", a)
+		}
+	})
+
+	t.Run("a public key (PEM) can be registered for private_key_jwt", func(t *testing.T) {
+		b := b.in(t)
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.open(base)
+		b.fill("#keys", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+		b.click("#save-keys")
+		if flash := b.text(".flash-info"); !strings.Contains(flash, "private_key_jwt") {
+			t.Fatalf("saving the key says %q", flash)
+		}
+		c, err := s.Admin.Client(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PublicKeyPEM == "" {
+			t.Fatal("the credential has no public key after saving one")
+		}
+		b.open(base)
+		b.fill("#keys", "not a key")
+		b.click("#save-keys")
+		if flash := b.text(".flash-error"); flash == "" {
+			t.Fatal("a bad key was accepted")
 		}
 	})
 
