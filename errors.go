@@ -6,8 +6,8 @@ import (
 )
 
 // Application error codes. They are machine-readable and stable: the admin API
-// returns them in {"error":{"code","message"}} and maps each to one HTTP
-// status (internal/adminapi).
+// returns them in {"error":{"code","message"}}, and every HTTP edge (admin
+// API, dashboard) answers each with the status HTTPStatus gives it.
 const (
 	ECONFLICT     = "conflict"
 	EINTERNAL     = "internal"
@@ -17,6 +17,28 @@ const (
 	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable"
 )
+
+// httpStatus is the one table from error codes to HTTP statuses. The numbers
+// are plain ints so that this package need not import net/http.
+var httpStatus = map[string]int{
+	EINVALID:      400,
+	EUNAUTHORIZED: 401,
+	EFORBIDDEN:    403,
+	ENOTFOUND:     404,
+	ECONFLICT:     409,
+	EINTERNAL:     500,
+	EUNAVAILABLE:  503,
+}
+
+// HTTPStatus returns the HTTP status that answers an error with code: 400
+// invalid, 401 unauthorized, 403 forbidden, 404 not found, 409 conflict, 503
+// unavailable, and 500 for internal and any code not in the list.
+func HTTPStatus(code string) int {
+	if s, ok := httpStatus[code]; ok {
+		return s
+	}
+	return 500
+}
 
 // Error is the application error: a code from the list above and a message
 // that is safe to show to the caller.

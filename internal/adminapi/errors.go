@@ -14,25 +14,18 @@ import (
 // the domain codes.
 const codeMethodNotAllowed = "method_not_allowed"
 
-// statusOf maps an error code to its HTTP status: the one such table.
-var statusOf = map[string]int{
-	gatehouse.EINVALID:      http.StatusBadRequest,
-	gatehouse.EUNAUTHORIZED: http.StatusUnauthorized,
-	gatehouse.EFORBIDDEN:    http.StatusForbidden,
-	gatehouse.ENOTFOUND:     http.StatusNotFound,
-	codeMethodNotAllowed:    http.StatusMethodNotAllowed,
-	gatehouse.ECONFLICT:     http.StatusConflict,
-	gatehouse.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	gatehouse.EINTERNAL:     http.StatusInternalServerError,
-}
-
-// writeError is the one function that writes admin API errors. Internal
-// errors (and errors with a code missing from statusOf) are logged and shown
-// as "internal error"; an unauthorized answer carries the Bearer challenge.
+// writeError is the one function that writes admin API errors, with the
+// status gatehouse.HTTPStatus gives the code (405 for codeMethodNotAllowed).
+// Internal errors (and errors with a code the table does not know) are logged
+// and shown as "internal error"; an unauthorized answer carries the Bearer
+// challenge.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, message := gatehouse.ErrorCode(err), gatehouse.ErrorMessage(err)
-	status, ok := statusOf[code]
-	if !ok || code == gatehouse.EINTERNAL {
+	status := gatehouse.HTTPStatus(code)
+	if code == codeMethodNotAllowed {
+		status = http.StatusMethodNotAllowed
+	}
+	if status == http.StatusInternalServerError {
 		h.logger.ErrorContext(r.Context(), "admin API internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		status, code, message = http.StatusInternalServerError, gatehouse.EINTERNAL, "internal error"
 	} else if code == gatehouse.EUNAVAILABLE {

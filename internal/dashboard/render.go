@@ -7,7 +7,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -210,32 +209,33 @@ func (d *Dashboard) errorPage(w http.ResponseWriter, r *http.Request, c *Caller,
 	})
 }
 
-// fail writes the error page for err: an application error's status and
-// message, anything else as an internal error (logged, never shown).
+// fail writes the error page for err with the status gatehouse.HTTPStatus
+// gives its code, and a message for people: an application error's own
+// message where it is meant for the caller, a fixed one where it could say
+// more than the caller may know. Anything that answers 500 is logged, never
+// shown.
 func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, c *Caller, err error) {
-	var e *gatehouse.Error
-	if !errors.As(err, &e) {
+	code := gatehouse.ErrorCode(err)
+	status := gatehouse.HTTPStatus(code)
+	if status == http.StatusInternalServerError {
 		d.logger.Error("dashboard: request failed", "method", r.Method, "path", logPath(r), "err", err)
-		d.errorPage(w, r, c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
-		return
 	}
-	switch e.Code {
+	d.errorPage(w, r, c, status, failMessage(code, err))
+}
+
+// failMessage is the dashboard's human message for an error with code.
+func failMessage(code string, err error) string {
+	switch code {
 	case gatehouse.ENOTFOUND:
-		d.errorPage(w, r, c, http.StatusNotFound, "There is nothing here, or you may not see it.")
+		return "There is nothing here, or you may not see it."
 	case gatehouse.EFORBIDDEN:
-		d.errorPage(w, r, c, http.StatusForbidden, "Your role does not allow this.")
-	case gatehouse.EUNAUTHORIZED:
-		d.errorPage(w, r, c, http.StatusUnauthorized, e.Message)
-	case gatehouse.EINVALID:
-		d.errorPage(w, r, c, http.StatusBadRequest, e.Message)
-	case gatehouse.ECONFLICT:
-		d.errorPage(w, r, c, http.StatusConflict, e.Message)
+		return "Your role does not allow this."
+	case gatehouse.EUNAUTHORIZED, gatehouse.EINVALID, gatehouse.ECONFLICT:
+		return gatehouse.ErrorMessage(err)
 	case gatehouse.EUNAVAILABLE:
-		d.errorPage(w, r, c, http.StatusServiceUnavailable, "The service is briefly unavailable. Please try again in a moment.")
-	default:
-		d.logger.Error("dashboard: request failed", "method", r.Method, "path", logPath(r), "err", err)
-		d.errorPage(w, r, c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return "The service is briefly unavailable. Please try again in a moment."
 	}
+	return "Something went wrong on our side. Please try again."
 }
 
 // notFound is the page of every unknown dashboard path.
