@@ -6,7 +6,7 @@ import (
 )
 
 // ReusableToken is a token kept so that a client asking again for the same
-// scope and audience gets it back (SPEC §2.2). Sealed is the token
+// scope and audience gets it back while it has lifetime left. Sealed is the token
 // encrypted under a key derived from the client's secret, so the database
 // alone cannot reveal it.
 type ReusableToken struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 )
 
-// errorCase is one row of SPEC §2.1's token endpoint error table, as a
+// errorCase is one row of the token endpoint's error table, as a
 // request and the answer it must get.
 type errorCase struct {
 	name        string
@@ -91,7 +91,7 @@ func (tc errorCase) run(t *testing.T, s *server) {
 	}
 }
 
-// TestTokenEndpointErrorTable checks every row of SPEC §2.1's error table
+// TestTokenEndpointErrorTable checks every row of the token endpoint's error table
 // that this server can produce on demand: status, error code and headers.
 func TestTokenEndpointErrorTable(t *testing.T) {
 	s := startServer(t, app.Config{})

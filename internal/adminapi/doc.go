@@ -1,4 +1,4 @@
-// Package adminapi is the admin API of Gatehouse (SPEC §2.4): JSON over HTTP
+// Package adminapi is the admin API of Gatehouse: JSON over HTTP
 // under /admin/v1/ for environments, accounts and clients, described by the
 // OpenAPI document it serves at /admin/v1/openapi.json (openapi.json in this
 // directory, embedded in the binary).

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
 )
 
-// DialectsConfig configures the legacy token endpoints (SPEC §2.3) in the
+// DialectsConfig configures the legacy (Lengow- and Lemonway-style) token endpoints in the
 // config file:
 //
 //	dialects:

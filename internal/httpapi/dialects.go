@@ -7,7 +7,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
 )
 
-// Dialect configures one legacy token endpoint (SPEC §2.3): a request parser
+// Dialect configures one legacy token endpoint (docs/dialects.md): a request parser
 // and a response writer around the one issuing core, so authentication,
 // allowlists, rate limits, reuse and audit apply as on the standard endpoint.
 type Dialect struct {
@@ -36,7 +36,7 @@ const (
 
 // DefaultDialects returns both dialects switched on at their documented
 // paths: Lengow tokens live 3600 s; Lemonway tokens live 90 days and are
-// reused (SPEC §2.2).
+// reused (a client asking again gets its unexpired token back).
 func DefaultDialects() Dialects {
 	lengowLife, lemonwayLife, reuse := LengowLifetime, LemonwayLifetime, true
 	return Dialects{

@@ -1,5 +1,5 @@
 // Package httpapi is the public HTTP surface of Gatehouse: the per-environment
-// OAuth 2.0 endpoints of SPEC §2.1 (discovery, token, JWKS, introspection,
+// OAuth 2.0 endpoints (discovery, token, JWKS, introspection,
 // revocation) under /realms/{env}/ and /auth/realms/{env}/, and /healthz and
 // /readyz. It parses requests into tokens.Request values, calls the issuing
 // core (internal/tokens), and writes responses and OAuth errors with one

@@ -15,7 +15,7 @@ import (
 // works too) and the form Grant_type=client_credentials, whose parameter
 // names are case-insensitive. It answers
 // {"token_Type":"Bearer","access_token","expires_in"} and reuses tokens
-// (SPEC §2.2) by default. Errors use the RFC 6749 body with 400 and 401.
+// (the unexpired token is given back) by default. Errors use the RFC 6749 body with 400 and 401.
 
 const lemonwayType = "application/json;charset=UTF-8"
 

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse"
 )
 
-// testCredentialLifecycle checks what issue 3 keeps: an environment's
+// testCredentialLifecycle checks what the credential lifecycle keeps: an environment's
 // allow_reveal setting, sealed copies of secrets, and the records of revoked
 // clients and secrets.
 func testCredentialLifecycle(t *testing.T, newStore newStoreFunc) {

@@ -20,7 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
 )
 
-// Token reuse (SPEC §2.2): while a client holds an unexpired token for the
+// Token reuse: while a client holds an unexpired token for the
 // same scope and audience, a request gets that token back with the
 // remaining lifetime. Reuse is keyed by client, secret, format, scope and
 // audience, so each credential of a client has its own token.
