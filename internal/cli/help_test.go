@@ -31,3 +31,14 @@ func TestEveryAdminAndTokenCommandHasHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestAnUnknownSubcommandFails(t *testing.T) {
+	for _, args := range [][]string{{"audit", "list"}, {"keys", "remove"}, {"env", "delete", "sandbox"}, {"nosuch"}} {
+		if _, _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "unknown command") {
+			t.Errorf("gatehouse %s: %v, want an unknown-command error", strings.Join(args, " "), err)
+		}
+	}
+	if out, _, err := run(t, "audit"); err != nil || !strings.Contains(out, "tail") {
+		t.Errorf("gatehouse audit alone: %v, want its help\n%s", err, out)
+	}
+}

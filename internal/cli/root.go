@@ -55,7 +55,35 @@ func NewRootCommand() *cobra.Command {
 		newAuditCommand(),
 		newGatewayCommand(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command that only groups others
+// (gatehouse audit, gatehouse keys, …) fail on a subcommand it does not
+// have, instead of printing its help and exiting 0: a script that calls
+// "gatehouse audit list" must see the error. Without arguments it still
+// prints its help.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Run != nil || c.RunE != nil {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, s := range cmd.Commands() {
+			if s.IsAvailableCommand() {
+				names = append(names, s.Name())
+			}
+		}
+		return fmt.Errorf("unknown command %q for %q; its commands are: %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+	}
 }
 
 // bindEnv gives every flag of fs that was not set on the command line the
