@@ -85,8 +85,8 @@ The client secret and API key are printed only this once: store them now.`,
 	fs.StringVar(&req.Environment, "env", "", "environment of the client, e.g. sandbox or production (required)")
 	fs.StringVar(&req.Name, "name", "", "name of the client (required)")
 	fs.Int64Var(&req.AccountID, "account", 0, "id of the account the client belongs to (default: a new account named after the client)")
-	fs.StringSliceVar(&req.Scopes, "scope", nil, "allowed scope; repeat the flag or separate with commas")
-	fs.StringSliceVar(&req.Audiences, "audience", nil, "allowed audience (RFC 8707 resource); repeatable")
+	trimmedListVar(fs, &req.Scopes, "scope", "allowed scope; repeat the flag or separate with commas")
+	trimmedListVar(fs, &req.Audiences, "audience", "allowed audience (RFC 8707 resource); repeatable")
 	fs.StringSliceVar(&req.AllowedCIDRs, "allowed-cidr", nil, "IP prefix the client may call from, e.g. 203.0.113.0/24; repeatable (default: any address)")
 	kf.register(cmd)
 	cmd.MarkFlagRequired("env")
@@ -206,7 +206,7 @@ secrets.`,
 			return nil
 		},
 	}
-	cmd.Flags().DurationVar(&grace, "grace", 0, "how long the current secret keeps working, e.g. 24h (default: it stops at once)")
+	dayDurationVar(cmd.Flags(), &grace, "grace", "how long the current secret keeps working, e.g. 24h or 1d (default: it stops at once)")
 	return cmd
 }
 

@@ -145,6 +145,26 @@ func TestClientCommands(t *testing.T) {
 			t.Errorf("stored secrets do not verify: %v", err)
 		}
 	})
+	t.Run("client rotate --grace takes days", func(t *testing.T) {
+		out, _ := mustRun(t, "client", "rotate", "--server", srv.url, clientID, "--grace", "1d", "--json")
+		var c adminclient.ClientWithSecret
+		decodeJSON(t, out, &c)
+		if len(c.Secrets) != 2 || c.Secrets[0].ExpiresAt == nil || c.Secrets[0].ExpiresAt.Sub(c.Secrets[1].CreatedAt).Hours() != 24 {
+			t.Fatalf("--grace 1d: %s", out)
+		}
+		if _, _, err := run(t, "client", "rotate", "--server", srv.url, clientID, "--grace", "1w"); err == nil || !strings.Contains(err.Error(), "--grace") {
+			t.Fatalf("--grace 1w: %v, want an error naming --grace", err)
+		}
+	})
+	t.Run("client create --scope trims the spaces around commas", func(t *testing.T) {
+		out, _ := mustRun(t, "client", "create", "--server", srv.url, "--env", "sandbox", "--name", "spaced",
+			"--scope", "ledger:read, ledger:write", "--json")
+		var c adminclient.ClientWithSecret
+		decodeJSON(t, out, &c)
+		if strings.Join(c.Scopes, "|") != "ledger:read|ledger:write" {
+			t.Fatalf("scopes %q, want ledger:read and ledger:write", c.Scopes)
+		}
+	})
 	t.Run("client rotate without grace prints the new secret", func(t *testing.T) {
 		out, errOut := mustRun(t, "client", "rotate", "--server", srv.url, clientID)
 		if !strings.Contains(out, "client_secret:") || !strings.Contains(errOut, "shown only this once") {

@@ -113,7 +113,7 @@ the client takes the environment's values again.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&name, "name", "", "new name of the client")
-	fs.StringSliceVar(&scopes, "scope", nil, "allowed scopes, replacing the current ones; repeatable or comma-separated")
+	trimmedListVar(fs, &scopes, "scope", "allowed scopes, replacing the current ones; repeatable or comma-separated")
 	fs.StringSliceVar(&audiences, "audience", nil, "allowed audiences, replacing the current ones; repeatable")
 	fs.StringSliceVar(&cidrs, "allowed-cidr", nil, "IP prefixes the client may call from, replacing the current ones ('' for any address)")
 	fs.StringVar(&format, "token-format", "", "this client's token format: jwt or opaque")

@@ -301,7 +301,7 @@ func printEnvironment(w io.Writer, e *adminclient.Environment, asJSON bool) erro
 // ("90d") or a Go duration ("15m", "24h"), as whole seconds.
 func parseLifetime(s string) (int64, error) {
 	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("lifetime %q must be seconds or a duration such as 15m, 24h or 90d", s)
+	bad := fmt.Errorf("--lifetime %q must be seconds or a duration such as 15m, 24h or 90d", s)
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
 	}

@@ -56,7 +56,7 @@ shell history).`,
 	fs.StringVar(&o.env, "env", "sandbox", "environment (realm) of the client")
 	fs.StringVar(&o.clientID, "client-id", "", "client id (required)")
 	fs.StringVar(&o.clientSecret, "client-secret", "", "client secret (required; or GATEHOUSE_CLIENT_SECRET)")
-	fs.StringSliceVar(&o.scopes, "scope", nil, "scope to ask for; repeat or separate with commas (default: all the client's scopes)")
+	trimmedListVar(fs, &o.scopes, "scope", "scope to ask for; repeat or separate with commas (default: all the client's scopes)")
 	fs.StringVar(&o.audience, "audience", "", "audience (RFC 8707 resource) to ask for")
 	fs.StringVar(&o.auth, "auth", "basic", "how the client authenticates: basic (client_secret_basic) or post (client_secret_post)")
 	fs.BoolVar(&o.json, "json", false, "print the token endpoint's JSON answer as is")
