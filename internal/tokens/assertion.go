@@ -2,6 +2,8 @@ package tokens
 
 import (
 	"context"
+	"crypto"
+	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
@@ -220,11 +222,18 @@ func (i *Issuer) checkAssertion(env string, cr Credentials) assertionResult {
 
 // verifyWithClientKey verifies tok with the registered key its header names
 // (by kid), or with each key of a fitting algorithm when it names none, and
-// decodes the claims into out.
+// decodes the claims into out. A kid that names no registered key is tried
+// against the keys whose kid Gatehouse derived (a PEM key, or a JWK
+// registered without kid, gets its RFC 7638 thumbprint): the client could
+// not know that kid and signs with a kid of its own.
 func verifyWithClientKey(tok *jwt.JSONWebToken, keys []jose.JSONWebKey, out *assertionClaims) bool {
 	h := tok.Headers[0]
+	named := h.KeyID == "" || slices.ContainsFunc(keys, func(k jose.JSONWebKey) bool { return k.KeyID == h.KeyID })
 	for _, k := range keys {
-		if h.KeyID != "" && h.KeyID != k.KeyID {
+		if named && h.KeyID != "" && h.KeyID != k.KeyID {
+			continue
+		}
+		if !named && !derivedKeyID(k) {
 			continue
 		}
 		if !slices.Contains(gatehouse.KeyAlgorithms(k.Key), h.Algorithm) || (k.Algorithm != "" && k.Algorithm != h.Algorithm) {
@@ -277,4 +286,11 @@ func (i *Issuer) assertionAudienceOK(aud jwt.Audience, env string) bool {
 		}
 	}
 	return false
+}
+
+// derivedKeyID reports whether k's kid is its RFC 7638 thumbprint, the kid
+// Gatehouse gives a registered key that came without one.
+func derivedKeyID(k jose.JSONWebKey) bool {
+	sum, err := k.Thumbprint(crypto.SHA256)
+	return err == nil && base64.RawURLEncoding.EncodeToString(sum) == k.KeyID
 }

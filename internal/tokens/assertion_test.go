@@ -400,6 +400,23 @@ func TestPrivateKeyJWTWithAPEMKeyAndForIntrospection(t *testing.T) {
 	}
 }
 
+func TestPrivateKeyJWTWithAPEMKeyAndAKidOfItsOwn(t *testing.T) {
+	f := newFixture(t)
+	k := newClientKey(t, "my-own-kid", jose.ES256)
+	der, err := x509.MarshalPKIXPublicKey(k.priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.setClientKeys(t, f.sandbox, "", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	if _, oerr := f.issuer.Issue(context.Background(), f.assertionRequest(k.sign(t, assertionClaims(f.sandbox.ID, f.clock.Now())))); oerr != nil {
+		t.Fatalf("a PEM-registered key signing with a kid of its own: %v", oerr)
+	}
+	stranger := newClientKey(t, "my-own-kid", jose.ES256)
+	if _, oerr := f.issuer.Issue(context.Background(), f.assertionRequest(stranger.sign(t, assertionClaims(f.sandbox.ID, f.clock.Now())))); oerr == nil {
+		t.Fatal("an unregistered key with the same kid was accepted")
+	}
+}
+
 // hmacJWT returns an HS256 JWT keyed with secret: what an attacker makes of
 // a public key in the hope that it is used as an HMAC secret.
 func hmacJWT(t *testing.T, secret []byte, claims jwt.Claims, kid string) string {
