@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -193,9 +194,13 @@ secrets.`,
 			if err != nil {
 				return err
 			}
+			ending := liveSecretsEnding(cmd.Context(), api, args[0])
 			c, err := api.RotateClientSecret(cmd.Context(), args[0], grace)
 			if err != nil {
 				return err
+			}
+			if ending != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), ending)
 			}
 			if af.json {
 				return printJSON(cmd.OutOrStdout(), c)
@@ -283,4 +288,36 @@ func printClientTable(w io.Writer, clients []adminclient.Client) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", c.ClientID, c.Environment, c.AccountID, c.Status, c.Name, listOrDash(c.Scopes))
 	}
 	tw.Flush()
+}
+
+// liveSecretsEnding says what a rotation of client id ends beyond the
+// usual: a client keeps at most two live secrets, so rotating one that is
+// in a grace period (two live secrets) ends the older at once. "" when
+// there is nothing to say or the client cannot be read (the rotation
+// itself reports errors).
+func liveSecretsEnding(ctx context.Context, api *adminclient.API, id string) string {
+	c, err := api.Client(ctx, id)
+	if err != nil {
+		return ""
+	}
+	// Judge expiry by this machine's clock, unless the server's clock is
+	// visibly elsewhere (a secret created in the future, or long ago as
+	// on a test server with a fixed clock): then by the newest creation.
+	now := time.Now()
+	for _, s := range c.Secrets {
+		if s.CreatedAt.After(now) || now.Sub(s.CreatedAt) > 366*24*time.Hour {
+			now = s.CreatedAt
+		}
+	}
+	var live []adminclient.Secret
+	for _, s := range c.Secrets {
+		if s.ExpiresAt == nil || s.ExpiresAt.After(now) {
+			live = append(live, s)
+		}
+	}
+	if len(live) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("Note: client %s had two live secrets (a grace period was running); this rotation ends the older one, secret %d, at once.",
+		id, live[0].ID)
 }

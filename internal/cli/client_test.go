@@ -146,9 +146,12 @@ func TestClientCommands(t *testing.T) {
 		}
 	})
 	t.Run("client rotate --grace takes days", func(t *testing.T) {
-		out, _ := mustRun(t, "client", "rotate", "--server", srv.url, clientID, "--grace", "1d", "--json")
+		out, errOut := mustRun(t, "client", "rotate", "--server", srv.url, clientID, "--grace", "1d", "--json")
 		var c adminclient.ClientWithSecret
 		decodeJSON(t, out, &c)
+		if !strings.Contains(errOut, "ends the older one") {
+			t.Errorf("a third rotation during a grace period did not say that it ends the oldest secret:\n%s", errOut)
+		}
 		if len(c.Secrets) != 2 || c.Secrets[0].ExpiresAt == nil || c.Secrets[0].ExpiresAt.Sub(c.Secrets[1].CreatedAt).Hours() != 24 {
 			t.Fatalf("--grace 1d: %s", out)
 		}
