@@ -47,10 +47,14 @@ type Client struct {
 	Version int64
 }
 
-// Secret is one of a client's secrets, stored as its SHA-256 hash.
+// Secret is one of a client's secrets, stored as its SHA-256 hash, or, for a
+// secret imported from another server, under that server's hash (Imported).
 type Secret struct {
-	ID        int64
-	Hash      [sha256.Size]byte
+	ID   int64
+	Hash [sha256.Size]byte
+	// Imported is the imported hash of the secret (importedhash.go); when
+	// set, Hash is unused (zero) until the secret is re-hashed.
+	Imported  string
 	CreatedAt time.Time
 	// ExpiresAt is when a rotated-out secret stops working; zero means never.
 	ExpiresAt time.Time
@@ -78,28 +82,53 @@ var dummyHash = HashSecret("gatehouse-no-such-client")
 // VerifySecret reports whether secret is one of c's live secrets at now
 // (see MatchSecret).
 func (c *Client) VerifySecret(secret string, now time.Time) bool {
-	_, ok := c.MatchSecret(secret, now)
-	return ok
+	return c.Match(secret, now, nil).OK
 }
 
-// MatchSecret returns the id of the live secret (at now) that secret is. It
-// compares against every secret in constant time; a nil client compares
-// against a dummy hash so that unknown clients cost the same as wrong
-// secrets.
+// MatchSecret returns the id of the live secret (at now) that secret is (see
+// Match).
 func (c *Client) MatchSecret(secret string, now time.Time) (id int64, ok bool) {
+	m := c.Match(secret, now, nil)
+	return m.ID, m.OK
+}
+
+// SecretMatch is what Match found.
+type SecretMatch struct {
+	ID int64 // the matched secret's id
+	OK bool
+	// Imported is the imported hash the secret matched ("" for a native
+	// secret): the caller may re-hash it (StrongSecret).
+	Imported string
+}
+
+// Match returns the live secret (at now) that secret is. It compares against
+// every native secret in constant time; a nil client compares against a
+// dummy hash so that unknown clients cost the same as wrong secrets.
+// Imported secrets are checked against memo first, and against their
+// imported hash (slow for bcrypt and PBKDF2) only on a miss; a match is then
+// remembered in memo. memo may be nil.
+func (c *Client) Match(secret string, now time.Time, memo *SecretMemo) SecretMatch {
 	h := HashSecret(secret)
 	if c == nil {
 		subtle.ConstantTimeCompare(h[:], dummyHash[:])
-		return 0, false
+		return SecretMatch{}
 	}
+	var m SecretMatch
 	for i := range c.Secrets {
 		s := &c.Secrets[i]
+		live := s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt)
+		if s.Imported != "" {
+			if !m.OK && live && memo.verify(c.ID, s, secret) {
+				m = SecretMatch{ID: s.ID, OK: true, Imported: s.Imported}
+			}
+			continue
+		}
 		match := subtle.ConstantTimeCompare(h[:], s.Hash[:])
-		if match == 1 && (s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt)) {
-			id, ok = s.ID, true
+		if match == 1 && live {
+			m = SecretMatch{ID: s.ID, OK: true}
 		}
 	}
-	return id, ok
+	return m
 }
 
 // Active reports whether the client may obtain tokens.
@@ -159,6 +188,11 @@ func (c *Client) Validate() error {
 	}
 	if len(c.Secrets) > MaxSecrets {
 		return Errorf(EINVALID, "a client has at most %d secrets", MaxSecrets)
+	}
+	for _, s := range c.Secrets {
+		if _, err := ParseImportedHash(s.Imported); s.Imported != "" && err != nil {
+			return err
+		}
 	}
 	switch c.Status {
 	case ClientActive, ClientRevoked:

@@ -194,10 +194,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	exempt, _ := parseNetworks("exempt network", m.Config.Protection.ExemptNetworks) // checked by Validate
 	m.listener = m.limitConnections(m.listener, append(exempt, m.protection.proxies.Trusted...))
+	memo, err := gatehouse.NewSecretMemo(m.Rand, 0)
+	if err != nil {
+		return err
+	}
 	m.issuer = tokens.NewIssuer(tokens.Config{
 		Directory: m.dir, Store: store, IssuerURL: m.IssuerURL,
 		Now: m.Now, Rand: m.Rand, Logger: m.Logger, MaxStaleness: m.Config.CacheMaxStaleness,
 		MasterKey: m.masterKey, Guard: m.protection.guard, BearerLifetime: m.Config.AdminTokenLifetime,
+		SecretMemo: memo, Rehash: m.service.RehashImportedSecret,
 	})
 	m.rotator = m.newKeyRotator()
 	admin := adminapi.New(adminapi.Config{

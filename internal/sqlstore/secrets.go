@@ -29,9 +29,9 @@ func (s *Store) stampSecrets(list []gatehouse.Secret) []gatehouse.Secret {
 
 // insertSecret adds sec to the client's secrets and sets its ID.
 func insertSecret(ctx context.Context, tx conn, clientID string, sec *gatehouse.Secret) error {
-	err := tx.queryRow(ctx, `INSERT INTO client_secrets (client_id, hash, created_at, expires_at, sealed)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		clientID, sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), nullBytes(sec.Sealed)).Scan(&sec.ID)
+	err := tx.queryRow(ctx, `INSERT INTO client_secrets (client_id, hash, created_at, expires_at, sealed, imported_hash)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		clientID, sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), nullBytes(sec.Sealed), nullString(sec.Imported)).Scan(&sec.ID)
 	if err != nil {
 		return fmt.Errorf("add secret: %w", dbError(err, "", ""))
 	}
@@ -91,9 +91,9 @@ func replaceSecrets(ctx context.Context, tx conn, clientID string, list []gateho
 			}
 			continue
 		}
-		res, err := tx.exec(ctx, `UPDATE client_secrets SET hash = ?, created_at = ?, expires_at = ?, sealed = ?
+		res, err := tx.exec(ctx, `UPDATE client_secrets SET hash = ?, created_at = ?, expires_at = ?, sealed = ?, imported_hash = ?
 			WHERE id = ? AND client_id = ?`,
-			sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), nullBytes(sec.Sealed), sec.ID, clientID)
+			sec.Hash[:], micros(sec.CreatedAt), nullMicros(sec.ExpiresAt), nullBytes(sec.Sealed), nullString(sec.Imported), sec.ID, clientID)
 		if err != nil {
 			return fmt.Errorf("update secret %d: %w", sec.ID, dbError(err, "", ""))
 		}
@@ -119,7 +119,7 @@ func loadSecrets(ctx context.Context, q conn, list []*gatehouse.Client) error {
 		byID[c.ID] = c
 		marks, args = append(marks, "?"), append(args, c.ID)
 	}
-	rows, err := q.query(ctx, `SELECT client_id, id, hash, created_at, expires_at, sealed FROM client_secrets
+	rows, err := q.query(ctx, `SELECT client_id, id, hash, created_at, expires_at, sealed, imported_hash FROM client_secrets
 		WHERE client_id IN (`+strings.Join(marks, ", ")+`) ORDER BY id`, args...)
 	if err != nil {
 		return fmt.Errorf("load secrets: %w", dbError(err, "", ""))
@@ -131,13 +131,15 @@ func loadSecrets(ctx context.Context, q conn, list []*gatehouse.Client) error {
 		var hash []byte
 		var created int64
 		var expires sql.NullInt64
-		if err := rows.Scan(&clientID, &sec.ID, &hash, &created, &expires, &sec.Sealed); err != nil {
+		var imported sql.NullString
+		if err := rows.Scan(&clientID, &sec.ID, &hash, &created, &expires, &sec.Sealed, &imported); err != nil {
 			return fmt.Errorf("load secrets: %w", dbError(err, "", ""))
 		}
 		if len(hash) != sha256.Size {
 			return fmt.Errorf("load secrets: secret %d has a %d-byte hash", sec.ID, len(hash))
 		}
 		copy(sec.Hash[:], hash)
+		sec.Imported = imported.String
 		sec.CreatedAt, sec.ExpiresAt = fromMicros(created), fromNullMicros(expires)
 		if c := byID[clientID]; c != nil {
 			c.Secrets = append(c.Secrets, sec)
@@ -155,4 +157,12 @@ func nullBytes(b []byte) any {
 		return nil
 	}
 	return b
+}
+
+// nullString returns s, or NULL when s is empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -40,6 +40,13 @@ type Config struct {
 	// AuthenticateBearer refuses a token issued to live longer. Zero means
 	// no limit beyond the environment's settings.
 	BearerLifetime time.Duration
+	// SecretMemo remembers verified presentations of imported secrets
+	// (gatehouse.SecretMemo); nil makes every presentation of an imported
+	// secret pay for its slow hash.
+	SecretMemo *gatehouse.SecretMemo
+	// Rehash re-hashes an imported secret after its first successful use;
+	// nil keeps imported secrets under their imported hash.
+	Rehash RehashFunc
 }
 
 // Issuer is the issuing core.
@@ -57,6 +64,7 @@ type Issuer struct {
 	verified       verifiedCache
 	guard          Guard
 	bearerLifetime time.Duration
+	imported       importedSecrets
 }
 
 // NewIssuer returns an issuer.
@@ -69,6 +77,7 @@ func NewIssuer(cfg Config) *Issuer {
 		now: cfg.Now, rand: cfg.Rand, logger: cfg.Logger, maxStaleness: cfg.MaxStaleness,
 		opaque: newOpaqueCodec(cfg.MasterKey, cfg.Rand), guard: cfg.Guard,
 		bearerLifetime: cfg.BearerLifetime,
+		imported:       importedSecrets{memo: cfg.SecretMemo, rehash: cfg.Rehash, started: map[int64]bool{}},
 	}
 }
 
@@ -156,7 +165,7 @@ func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 	if settings.Reuse && req.Credentials.Method != AuthPrivateKeyJWT {
 		tok, err = i.issueReusable(ctx, env, client, req.Credentials.Secret, settings, scope, aud)
 	} else {
-		secretID, _ := client.MatchSecret(req.Credentials.Secret, i.now())
+		secretID := i.match(client, req.Credentials.Secret).ID
 		tok, err = i.mint(env, client, settings, scope, aud, secretID)
 	}
 	if err != nil {
@@ -225,7 +234,7 @@ func (i *Issuer) authenticate(env string, cr Credentials, from netip.Addr) (c *g
 		if c, err = i.dir.LookupClient(cr.ClientID); err != nil {
 			return nil, nil, nil, NewError(ErrTemporarilyUnavailable, "the credential store is unreachable; retry later")
 		}
-		if !c.VerifySecret(cr.Secret, i.now()) || !c.Active() || (env != "" && c.Environment != env) {
+		if !i.match(c, cr.Secret).OK || !c.Active() || (env != "" && c.Environment != env) {
 			return nil, nil, nil, errClientAuth()
 		}
 		if e = i.dir.Environment(c.Environment); e == nil {

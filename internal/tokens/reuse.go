@@ -82,7 +82,7 @@ func reuseKey(secretID int64, format, scope, aud string) string {
 // stores and returns a new one.
 func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *gatehouse.Client, secret string,
 	s gatehouse.TokenSettings, scope, aud string) (*Token, error) {
-	secretID, _ := c.MatchSecret(secret, i.now())
+	secretID := i.match(c, secret).ID
 	key := reuseKey(secretID, s.Format, scope, aud)
 	mk := c.ID + "\x00" + key
 	if t, ok := i.reused.get(mk, i.now()); ok {

@@ -1,0 +1,204 @@
+package importfile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
+)
+
+// Columns are the fields of a row, in CSV headers and JSON Lines objects.
+// scopes and allowed_cidrs are lists: JSON arrays, or strings separated by
+// spaces or commas.
+var Columns = []string{"client_id", "secret", "secret_hash", "api_key", "account", "environment", "scopes", "allowed_cidrs", "name"}
+
+// MaxRows bounds the rows of one file.
+const MaxRows = 1_000_000
+
+// Read reads a CSV file (with a header line naming its columns) or a JSON
+// Lines file (one object per line; told apart by a first character "{").
+// A row that cannot be read is returned with its Problem set, so that the
+// report lists every bad row; a file that cannot be read at all is an
+// invalid-input error.
+func Read(r io.Reader) ([]manage.ImportClient, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	head, _ := br.Peek(512)
+	if bytes.HasPrefix(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n"), []byte("{")) {
+		return readJSONLines(br)
+	}
+	return readCSV(br)
+}
+
+func readCSV(r io.Reader) ([]manage.ImportClient, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "line 1: the file needs a header line naming its columns")
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\xEF\xBB\xBF")))
+		if !known(h) {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "line 1: unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))
+		}
+		if _, dup := col[h]; dup {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "line 1: column %q appears twice", h)
+		}
+		col[h] = i
+	}
+	var rows []manage.ImportClient
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rows) >= MaxRows {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "a file holds at most %d rows", MaxRows)
+		}
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			rows = append(rows, manage.ImportClient{Line: perr.StartLine, Problem: "not valid CSV: " + perr.Err.Error()})
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("read CSV: %w", err)
+		}
+		if len(rec) != len(header) {
+			rows = append(rows, manage.ImportClient{Line: line, Problem: fmt.Sprintf("%d fields, the header names %d", len(rec), len(header))})
+			continue
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok {
+				return rec[i]
+			}
+			return ""
+		}
+		rows = append(rows, manage.ImportClient{
+			Line: line, ClientID: get("client_id"), Secret: get("secret"), SecretHash: get("secret_hash"),
+			APIKey: get("api_key"), Account: get("account"), Environment: strings.TrimSpace(get("environment")),
+			Scopes: list(get("scopes")), AllowedCIDRs: list(get("allowed_cidrs")), Name: get("name"),
+		})
+	}
+}
+
+// jsonRow is a JSON Lines object.
+type jsonRow struct {
+	ClientID     string          `json:"client_id"`
+	Secret       string          `json:"secret"`
+	SecretHash   string          `json:"secret_hash"`
+	APIKey       string          `json:"api_key"`
+	Account      json.RawMessage `json:"account"`
+	Environment  string          `json:"environment"`
+	Scopes       json.RawMessage `json:"scopes"`
+	AllowedCIDRs json.RawMessage `json:"allowed_cidrs"`
+	Name         string          `json:"name"`
+}
+
+func readJSONLines(r *bufio.Reader) ([]manage.ImportClient, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	var rows []manage.ImportClient
+	for line := 1; sc.Scan(); line++ {
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		if len(rows) >= MaxRows {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "a file holds at most %d rows", MaxRows)
+		}
+		var j jsonRow
+		dec := json.NewDecoder(bytes.NewReader(text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&j); err != nil {
+			// The decoder's message names a field or an offset, never a value.
+			rows = append(rows, manage.ImportClient{Line: line, Problem: "not a valid row object: " + jsonProblem(err)})
+			continue
+		}
+		row := manage.ImportClient{Line: line, ClientID: j.ClientID, Secret: j.Secret, SecretHash: j.SecretHash,
+			APIKey: j.APIKey, Environment: strings.TrimSpace(j.Environment), Name: j.Name}
+		var problems []string
+		var ok bool
+		if row.Account, ok = jsonScalar(j.Account); !ok {
+			problems = append(problems, "account must be a number or a string")
+		}
+		if row.Scopes, ok = jsonList(j.Scopes); !ok {
+			problems = append(problems, "scopes must be an array of strings or a string")
+		}
+		if row.AllowedCIDRs, ok = jsonList(j.AllowedCIDRs); !ok {
+			problems = append(problems, "allowed_cidrs must be an array of strings or a string")
+		}
+		row.Problem = strings.Join(problems, "; ")
+		rows = append(rows, row)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "read JSON Lines: %v", err)
+	}
+	return rows, nil
+}
+
+// jsonProblem describes a decoding error without quoting the input.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %s must be a %s", typ.Field, typ.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return "cannot be decoded"
+}
+
+func jsonScalar(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String(), true
+	}
+	return "", false
+}
+
+func jsonList(raw json.RawMessage) ([]string, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, true
+	}
+	var l []string
+	if json.Unmarshal(raw, &l) == nil {
+		return l, true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return list(s), true
+	}
+	return nil, false
+}
+
+func list(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+}
+
+func known(col string) bool {
+	for _, c := range Columns {
+		if c == col {
+			return true
+		}
+	}
+	return false
+}
