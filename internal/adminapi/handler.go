@@ -132,6 +132,7 @@ func routes() []route {
 		{http.MethodPost, "/admin/v1/clients/{client_id}/secrets/{secret_id}/revoke", writeScope, (*Handler).revokeClientSecret},
 		{http.MethodPost, "/admin/v1/clients/{client_id}/reveal", writeScope, (*Handler).revealClientSecret},
 		{http.MethodGet, "/admin/v1/clients/{client_id}/usage", readScope, (*Handler).clientUsage},
+		{http.MethodPost, "/admin/v1/import", writeScope, (*Handler).importClients},
 		{http.MethodGet, "/admin/v1/bans", readScope, (*Handler).listBans},
 		{http.MethodDelete, "/admin/v1/bans/{subject}", writeScope, (*Handler).liftBan},
 		{http.MethodGet, "/admin/v1/audit", readScope, (*Handler).listAudit},

@@ -54,6 +54,7 @@ func NewRootCommand() *cobra.Command {
 		newBansCommand(),
 		newAuditCommand(),
 		newGatewayCommand(),
+		newImportCommand(),
 	)
 	refuseUnknownSubcommands(root)
 	return root

@@ -43,21 +43,21 @@ const (
 
 // ImportResult is what happened, or would happen, to one row.
 type ImportResult struct {
-	Line     int    `json:"line"`
-	ClientID string `json:"client_id,omitempty"`
-	Action   string `json:"action"`
-	Reason   string `json:"reason,omitempty"`
+	Line     int
+	ClientID string
+	Action   string
+	Reason   string
 }
 
 // ImportReport is the outcome of an import. Nothing is written unless
 // Applied; a file with a refused row is never applied.
 type ImportReport struct {
-	Applied bool           `json:"applied"`
-	Created int            `json:"created"`
-	Updated int            `json:"updated"`
-	Skipped int            `json:"skipped"`
-	Refused int            `json:"refused"`
-	Rows    []ImportResult `json:"rows"`
+	Applied bool
+	Created int
+	Updated int
+	Skipped int
+	Refused int
+	Rows    []ImportResult
 }
 
 // importedIDRE is the shape of an imported client id: printable, without
