@@ -151,7 +151,7 @@ func clientJSON(c *gatehouse.Client) wire.Client {
 		out.AllowedCIDRs = append(out.AllowedCIDRs, p.String())
 	}
 	for _, s := range c.Secrets {
-		ws := wire.Secret{ID: s.ID, CreatedAt: s.CreatedAt.UTC()}
+		ws := wire.Secret{ID: s.ID, CreatedAt: s.CreatedAt.UTC(), ImportedHash: gatehouse.ImportedHashScheme(s.Imported)}
 		if !s.ExpiresAt.IsZero() {
 			t := s.ExpiresAt.UTC()
 			ws.ExpiresAt = &t

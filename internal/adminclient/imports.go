@@ -16,7 +16,7 @@ type ImportReport = wire.ImportReport
 // Import sends an import file (CSV or JSON Lines) to POST /admin/v1/import:
 // a dry run unless apply.
 func (c *API) Import(ctx context.Context, file io.Reader, apply bool) (*ImportReport, error) {
-	u := c.base + "/admin/v1/import"
+	u := c.base + "/import"
 	if apply {
 		u += "?apply=true"
 	}

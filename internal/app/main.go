@@ -265,6 +265,9 @@ func (m *Main) refreshCache(ctx context.Context) error {
 // users.
 func (m *Main) Service() *manage.Service { return m.service }
 
+// WaitRehashes waits for the re-hashes of imported secrets under way.
+func (m *Main) WaitRehashes() { m.issuer.WaitRehashes() }
+
 // listen binds the listen address (and the metrics address, if separate)
 // and sets the public URL.
 func (m *Main) listen() error {

@@ -91,6 +91,10 @@ type Secret struct {
 	ID        int64      `json:"id"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// ImportedHash names the form of the hash a secret imported from
+	// another server is still stored under ("bcrypt", "pbkdf2-sha256",
+	// "sha512", ...) until its first use re-hashes it; absent otherwise.
+	ImportedHash string `json:"imported_hash,omitempty"`
 }
 
 // ClientWithSecret is the answer of creating a client or rotating its

@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"context"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
+	"github.com/gatehouse-dev/gatehouse/internal/app"
+)
+
+// importedSecret is a secret of an old server: strong enough (base62, 40
+// characters) to be re-hashed into the native form on first use.
+const importedSecret = "Kq7Vw2mZ9xLp4TtR8yBn3HcJ6sFd1GgE5aUoWiYk"
+
+func mustBcrypt(t *testing.T, secret string) string {
+	t.Helper()
+	b, err := bcrypt.GenerateFromPassword([]byte(secret), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// oryPBKDF2 is the form Ory Hydra stores client secrets in.
+func oryPBKDF2(t *testing.T, secret string) string {
+	t.Helper()
+	salt := []byte("0123456789abcdef")
+	key, err := pbkdf2.Key(sha256.New, secret, salt, 1000, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("$pbkdf2-sha256$i=1000,l=32$%s$%s", base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+func importFile(t *testing.T, s *server, file string, apply bool) *adminclient.ImportReport {
+	t.Helper()
+	rep, err := s.Admin.Import(context.Background(), strings.NewReader(file), apply)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return rep
+}
+
+func importedHashOf(t *testing.T, s *server, id string) string {
+	t.Helper()
+	c, err := s.Admin.Client(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Secrets) != 1 {
+		t.Fatalf("client %s has %d secrets", id, len(c.Secrets))
+	}
+	return c.Secrets[0].ImportedHash
+}
+
+// TestImportedSecretsWorkAtEveryDialect imports clients of a home-grown
+// server (bcrypt, Ory PBKDF2 and salted SHA-256 hashes) and uses them at the
+// Keycloak-, Lengow- and Lemonway-style endpoints; the first use re-hashes
+// a bcrypt secret into the native form and the secret still works.
+func TestImportedSecretsWorkAtEveryDialect(t *testing.T) {
+	s := startServer(t, app.Config{})
+	salted := sha256.Sum256([]byte("s4lt" + importedSecret))
+	file := "client_id,secret_hash,account,environment,scopes,name\n" +
+		"billing-svc," + mustBcrypt(t, importedSecret) + ",Acme,sandbox,ledger:read,Billing\n" +
+		"feed-svc,\"" + oryPBKDF2(t, importedSecret) + "\",Acme,production,feed:read,Feed\n" +
+		"wallet-svc,sha256$s4lt$" + hex.EncodeToString(salted[:]) + ",Acme,sandbox,wallet:read,Wallet\n"
+
+	dry := importFile(t, s, file, false)
+	if dry.Applied || dry.Created != 3 || dry.Refused != 0 {
+		t.Fatalf("dry run = %+v", dry)
+	}
+	if _, err := s.Admin.Client(context.Background(), "billing-svc"); err == nil {
+		t.Fatal("a dry run wrote a client")
+	}
+	rep := importFile(t, s, file, true)
+	if !rep.Applied || rep.Created != 3 {
+		t.Fatalf("import = %+v", rep)
+	}
+	if got := importedHashOf(t, s, "billing-svc"); got != "bcrypt" {
+		t.Fatalf("before first use the secret is under %q, want bcrypt", got)
+	}
+
+	keycloak := s.URL + "/auth/realms/sandbox/protocol/openid-connect/token"
+	for i := 0; i < 2; i++ {
+		resp, body := send(t, http.MethodPost, keycloak, curlData, "grant_type=client_credentials&client_id=billing-svc&client_secret="+importedSecret)
+		if resp.StatusCode != 200 || body["scope"] != "ledger:read" {
+			t.Fatalf("Keycloak-style request %d: %d %v", i, resp.StatusCode, body)
+		}
+	}
+	resp, body := send(t, http.MethodPost, keycloak, curlData, "grant_type=client_credentials&client_id=billing-svc&client_secret=wrong"+importedSecret)
+	if resp.StatusCode != 401 || body["error"] != "invalid_client" {
+		t.Fatalf("a wrong secret: %d %v", resp.StatusCode, body)
+	}
+
+	resp, body = send(t, http.MethodPost, s.URL+"/access/get_token", map[string]string{"Content-Type": "application/json"},
+		`{"access_token":"feed-svc","secret":"`+importedSecret+`"}`)
+	if resp.StatusCode != 200 || body["token"] == nil || body["user_id"] != nil {
+		t.Fatalf("Lengow-style: %d %v", resp.StatusCode, body)
+	}
+
+	basic := base64.StdEncoding.EncodeToString([]byte("wallet-svc:" + importedSecret))
+	resp, body = send(t, http.MethodPost, s.URL+"/oauth/api/v1/oauth/token", lemonwayHeaders("basic "+basic), "Grant_type=client_credentials")
+	if resp.StatusCode != 200 || body["token_Type"] != "Bearer" || body["expires_in"] != 7776000.0 {
+		t.Fatalf("Lemonway-style: %d %v", resp.StatusCode, body)
+	}
+
+	// The re-hash runs off the request; wait for it, then the secret is in
+	// the native form and still works.
+	s.main.WaitRehashes()
+	for _, id := range []string{"billing-svc", "feed-svc", "wallet-svc"} {
+		if got := importedHashOf(t, s, id); got != "" {
+			t.Fatalf("after first use %s is still under %q", id, got)
+		}
+	}
+	resp, body = send(t, http.MethodPost, keycloak, curlData, "grant_type=client_credentials&client_id=billing-svc&client_secret="+importedSecret)
+	if resp.StatusCode != 200 {
+		t.Fatalf("after the re-hash: %d %v", resp.StatusCode, body)
+	}
+
+	t.Run("running the import again changes nothing", func(t *testing.T) {
+		again := importFile(t, s, file, true)
+		if again.Created+again.Updated+again.Refused != 0 || again.Skipped != 3 {
+			t.Fatalf("second run = %+v", again)
+		}
+		if got := importedHashOf(t, s, "billing-svc"); got != "" {
+			t.Fatalf("a second run brought back the imported hash %q", got)
+		}
+	})
+	t.Run("a bad row refuses the whole file with its line number", func(t *testing.T) {
+		bad := "client_id,secret_hash,account,environment\n" +
+			"new-1," + mustBcrypt(t, importedSecret) + ",Acme,sandbox\n" +
+			"new-2,md5$0123,Acme,sandbox\n" +
+			"new-3," + mustBcrypt(t, importedSecret) + ",Acme,nowhere\n"
+		rep := importFile(t, s, bad, true)
+		if rep.Applied || rep.Refused != 2 || rep.Rows[1].Line != 3 || rep.Rows[1].Action != "refuse" ||
+			rep.Rows[2].Line != 4 || !strings.Contains(rep.Rows[2].Reason, "nowhere") {
+			t.Fatalf("report = %+v", rep)
+		}
+		if _, err := s.Admin.Client(context.Background(), "new-1"); err == nil {
+			t.Fatal("the good row of a refused file was written")
+		}
+	})
+	t.Run("no secret reaches the report or the log", func(t *testing.T) {
+		if strings.Contains(s.Logs.String(), importedSecret) {
+			t.Fatal("the log holds an imported secret")
+		}
+	})
+}
