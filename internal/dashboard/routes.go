@@ -43,7 +43,7 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("/ui/", d.notFound)
 }
 
-// staticFiles serves the embedded CSS and JS. They change only with the
+// staticFiles serves the embedded CSS, JS and icon. They change only with the
 // binary, so browsers may keep them for a day.
 func staticFiles(root fs.FS) http.Handler {
 	files := http.FileServerFS(root)
