@@ -66,7 +66,9 @@ func TestImportedSecretIsRehashedOnceOnFirstUse(t *testing.T) {
 	f := newFixture(t)
 	rh := &rehashCalls{}
 	c, issuer := importedClient(t, f, strongImported, rh)
-	req := f.request(func(r *tokens.Request) { r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, strongImported, "" })
+	req := f.request(func(r *tokens.Request) {
+		r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, strongImported, ""
+	})
 	bad := f.request(func(r *tokens.Request) { r.Credentials.ClientID, r.Credentials.Secret = c.ID, strongImported+"x" })
 	if _, oerr := issuer.Issue(context.Background(), bad); oerr == nil || oerr.Code != tokens.ErrInvalidClient {
 		t.Fatalf("a wrong secret: %v", oerr)
@@ -90,7 +92,9 @@ func TestFailedRehashIsRetriedOnNextUse(t *testing.T) {
 	f := newFixture(t)
 	rh := &rehashCalls{fail: true}
 	c, issuer := importedClient(t, f, strongImported, rh)
-	req := f.request(func(r *tokens.Request) { r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, strongImported, "" })
+	req := f.request(func(r *tokens.Request) {
+		r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, strongImported, ""
+	})
 	for i := 1; i <= 2; i++ {
 		if _, oerr := issuer.Issue(context.Background(), req); oerr != nil {
 			t.Fatal(oerr)
@@ -106,7 +110,9 @@ func TestWeakImportedSecretStaysUnderItsSlowHash(t *testing.T) {
 	f := newFixture(t)
 	rh := &rehashCalls{}
 	c, issuer := importedClient(t, f, "hunter2-weak", rh)
-	req := f.request(func(r *tokens.Request) { r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, "hunter2-weak", "" })
+	req := f.request(func(r *tokens.Request) {
+		r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, "hunter2-weak", ""
+	})
 	if _, oerr := issuer.Issue(context.Background(), req); oerr != nil {
 		t.Fatal(oerr)
 	}
@@ -123,7 +129,9 @@ func TestWeakImportedSecretStaysUnderItsSlowHash(t *testing.T) {
 func BenchmarkIssueImportedSecret(b *testing.B) {
 	f := newFixture(b)
 	c, issuer := importedClient(b, f, "hunter2-weak", nil) // weak: stays under bcrypt
-	imported := f.request(func(r *tokens.Request) { r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, "hunter2-weak", "" })
+	imported := f.request(func(r *tokens.Request) {
+		r.Credentials.ClientID, r.Credentials.Secret, r.Scope = c.ID, "hunter2-weak", ""
+	})
 	native := f.request(nil)
 	ctx := context.Background()
 	if _, oerr := issuer.Issue(ctx, imported); oerr != nil { // the first, slow, request
