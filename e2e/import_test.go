@@ -21,7 +21,7 @@ import (
 // characters) to be re-hashed into the native form on first use.
 const importedSecret = "Kq7Vw2mZ9xLp4TtR8yBn3HcJ6sFd1GgE5aUoWiYk"
 
-func mustBcrypt(t *testing.T, secret string) string {
+func mustBcrypt(t testing.TB, secret string) string {
 	t.Helper()
 	b, err := bcrypt.GenerateFromPassword([]byte(secret), bcrypt.MinCost)
 	if err != nil {
