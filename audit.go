@@ -125,4 +125,9 @@ type UsageStore interface {
 	// DailyUsage returns the per-day counts matching f, ordered by client
 	// and day; days without tokens are absent.
 	DailyUsage(ctx context.Context, f UsageFilter) ([]DailyUsage, error)
+	// DeleteDailyUsageBefore removes the per-day counts of the UTC days
+	// that ended by before (the day before's own count stays) and returns
+	// how many it removed; the all-time counters stay. Audit retention
+	// prunes with it.
+	DeleteDailyUsageBefore(ctx context.Context, before time.Time) (int64, error)
 }

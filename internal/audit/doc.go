@@ -6,8 +6,9 @@
 // batches from one goroutine; when the queue is full, events are dropped and
 // counted rather than blocking a request. Successful token requests are not
 // events: the Recorder adds them up per client in memory (count and last
-// use) and writes the sums in one batch per interval. It also prunes events
-// older than the retention period.
+// use) and writes the sums in one batch per interval. It also prunes events,
+// and the per-day usage counts of days that ended, older than the retention
+// period.
 //
 // Admin actions are few and must not be lost, so the admin API appends them
 // to the store directly (gatehouse.AuditAppender); this package is for the

@@ -16,6 +16,7 @@ type Store interface {
 	AppendAuditBatch(ctx context.Context, events []*gatehouse.AuditEvent) error
 	AddClientUsage(ctx context.Context, usage []gatehouse.ClientUsage) error
 	DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error)
+	DeleteDailyUsageBefore(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Config configures a Recorder. Zero fields get the defaults in brackets.
@@ -29,7 +30,8 @@ type Config struct {
 	FlushInterval time.Duration
 	// UsageInterval is how often usage counters are written [10s].
 	UsageInterval time.Duration
-	// Retention is how long events are kept; 0 keeps them forever.
+	// Retention is how long events, and the per-day usage counts of days
+	// that ended that long ago, are kept; 0 keeps them forever.
 	Retention time.Duration
 	// PruneInterval is how often old events are pruned [1h].
 	PruneInterval time.Duration
@@ -283,16 +285,20 @@ func (r *Recorder) addBack(u gatehouse.ClientUsage) {
 	}
 }
 
+// prune deletes the audit events and the per-day usage counts older than
+// the retention period. A failure of one does not stop the other.
 func (r *Recorder) prune() {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	before := r.cfg.Now().Add(-r.cfg.Retention)
-	n, err := r.cfg.Store.DeleteAuditBefore(ctx, before)
-	if err != nil {
+	if n, err := r.cfg.Store.DeleteAuditBefore(ctx, before); err != nil {
 		r.cfg.Logger.Warn("prune audit events", "err", err)
-		return
-	}
-	if n > 0 {
+	} else if n > 0 {
 		r.cfg.Logger.Info("pruned audit events past retention", "events", n, "before", before)
+	}
+	if n, err := r.cfg.Store.DeleteDailyUsageBefore(ctx, before); err != nil {
+		r.cfg.Logger.Warn("prune daily usage", "err", err)
+	} else if n > 0 {
+		r.cfg.Logger.Info("pruned daily usage past retention", "days", n, "before", before)
 	}
 }

@@ -211,6 +211,29 @@ func TestRecorderPrunesPastRetention(t *testing.T) {
 	}
 }
 
+func TestRecorderPrunesDailyUsagePastRetention(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var batch []gatehouse.ClientUsage
+	for _, age := range []time.Duration{100 * 24 * time.Hour, 91 * 24 * time.Hour, 89 * 24 * time.Hour, time.Hour} {
+		batch = append(batch, gatehouse.ClientUsage{ClientID: "c1", Environment: gatehouse.EnvSandbox, AccountID: 7, Tokens: 1, LastUsedAt: now.Add(-age)})
+	}
+	if err := s.AddClientUsage(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	r := New(Config{Store: s, Retention: 90 * 24 * time.Hour, Now: func() time.Time { return now }})
+	stop := start(r)
+	stop()
+	got, err := s.DailyUsage(ctx, gatehouse.UsageFilter{AccountID: 7, Environment: gatehouse.EnvSandbox, Since: now.Add(-365 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].Day.Equal(gatehouse.UsageDay(now.Add(-89*24*time.Hour))) {
+		t.Fatalf("days left %v, want the 2 younger than 90 days", got)
+	}
+}
+
 func TestRecorderCreditsEachDayWithItsOwnTokens(t *testing.T) {
 	s := newStore(t)
 	r := New(Config{Store: s, UsageInterval: time.Hour})

@@ -158,6 +158,20 @@ func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time) (int64,
 	return n, nil
 }
 
+// DeleteDailyUsageBefore removes the per-day counts of the days before
+// before's UTC day, and returns how many it removed. The day index serves it.
+func (s *Store) DeleteDailyUsageBefore(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.pool().exec(ctx, `DELETE FROM client_usage_daily WHERE day < ?`, usageDay(before))
+	if err != nil {
+		return 0, fmt.Errorf("delete daily usage before %s: %w", before.Format(time.RFC3339), dbError(err, "", ""))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete daily usage: %w", dbError(err, "", ""))
+	}
+	return n, nil
+}
+
 // AddClientUsage adds usage counts in one transaction. LastUsedAt only moves
 // forward, so batches from replicas may arrive in any order.
 func (s *Store) AddClientUsage(ctx context.Context, usage []gatehouse.ClientUsage) error {

@@ -44,6 +44,31 @@ func testDailyUsage(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+	t.Run("retention deletes the days that ended before the cut-off and keeps the totals", func(t *testing.T) {
+		s := newStore(t)
+		must(t, "AddClientUsage", s.AddClientUsage(ctx, []gatehouse.ClientUsage{
+			{ClientID: "c1", Environment: gatehouse.EnvSandbox, AccountID: 1, Tokens: 1, LastUsedAt: day(-2).Add(time.Hour)},
+			{ClientID: "c1", Environment: gatehouse.EnvSandbox, AccountID: 1, Tokens: 2, LastUsedAt: day(-1).Add(23 * time.Hour)},
+			{ClientID: "c1", Environment: gatehouse.EnvSandbox, AccountID: 1, Tokens: 4, LastUsedAt: day(0).Add(time.Minute)},
+			{ClientID: "c2", Environment: gatehouse.EnvProduction, AccountID: 2, Tokens: 8, LastUsedAt: day(-5)},
+		}))
+		n, err := s.DeleteDailyUsageBefore(ctx, day(0).Add(12*time.Hour))
+		must(t, "DeleteDailyUsageBefore", err)
+		if n != 3 {
+			t.Errorf("DeleteDailyUsageBefore removed %d days, want 3", n)
+		}
+		got, err := s.DailyUsage(ctx, gatehouse.UsageFilter{AccountID: 1, Environment: gatehouse.EnvSandbox, Since: day(-30)})
+		must(t, "DailyUsage", err)
+		if want := []gatehouse.DailyUsage{{ClientID: "c1", Day: day(0), Tokens: 4}}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("DailyUsage after pruning = %v, want %v", got, want)
+		}
+		total, err := s.ClientUsage(ctx, "c1")
+		must(t, "ClientUsage", err)
+		if total.Tokens != 7 {
+			t.Fatalf("the all-time count after pruning is %d, want 7", total.Tokens)
+		}
+	})
+
 	t.Run("the usage of many clients reads in one call", func(t *testing.T) {
 		s := newStore(t)
 		var batch []gatehouse.ClientUsage
