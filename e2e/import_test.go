@@ -155,3 +155,39 @@ func TestImportedSecretsWorkAtEveryDialect(t *testing.T) {
 		}
 	})
 }
+
+// TestImportedLegacyAPIKeyWorksAtTheLemonwayEndpoint imports a Lemonway-style
+// UUID API key and sends it as it always was: "Authorization: basic <key>".
+func TestImportedLegacyAPIKeyWorksAtTheLemonwayEndpoint(t *testing.T) {
+	s := startServer(t, app.Config{})
+	const key = "da012c0f-b1a7-4f86-8279-3cd69b9185e2"
+	file := "api_key,account,environment,scopes,name\n" + key + ",Wallets Inc,sandbox,wallet:read,Wallet app\n" +
+		"not-a-key,Wallets Inc,sandbox,wallet:read,Weak\n"
+	if rep := importFile(t, s, file, true); rep.Applied || rep.Refused != 1 || rep.Rows[1].Line != 3 ||
+		strings.Contains(rep.Rows[1].Reason, "not-a-key") {
+		t.Fatalf("a weak legacy key must refuse the file without echoing it: %+v", rep)
+	}
+	rep := importFile(t, s, strings.Split(file, "not-a-key")[0], true)
+	if !rep.Applied || rep.Created != 1 || !strings.HasPrefix(rep.Rows[0].ClientID, "lk-") {
+		t.Fatalf("import = %+v", rep)
+	}
+	target := s.URL + "/oauth/api/v1/oauth/token"
+	resp, body := send(t, http.MethodPost, target, lemonwayHeaders("basic "+key), "Grant_type=client_credentials")
+	if resp.StatusCode != 200 || body["token_Type"] != "Bearer" || body["expires_in"] != 7776000.0 {
+		t.Fatalf("legacy key: %d %v", resp.StatusCode, body)
+	}
+	resp, body = send(t, http.MethodPost, target, lemonwayHeaders("basic "+strings.Replace(key, "d", "e", 1)), "Grant_type=client_credentials")
+	if resp.StatusCode != 401 {
+		t.Fatalf("a mistyped legacy key: %d %v", resp.StatusCode, body)
+	}
+	c, err := s.Admin.Client(context.Background(), rep.Rows[0].ClientID)
+	if err != nil || !c.LegacyAPIKey || c.Name != "Wallet app" {
+		t.Fatalf("client = %+v, %v; want it flagged legacy", c, err)
+	}
+	if again := importFile(t, s, strings.Split(file, "not-a-key")[0], true); again.Skipped != 1 || again.Created+again.Updated != 0 {
+		t.Fatalf("second run = %+v", again)
+	}
+	if strings.Contains(s.Logs.String(), key) {
+		t.Fatal("the log holds the legacy key")
+	}
+}

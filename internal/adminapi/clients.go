@@ -134,6 +134,7 @@ func (h *Handler) clientUsage(w http.ResponseWriter, r *http.Request, p *gatehou
 func clientJSON(c *gatehouse.Client) wire.Client {
 	out := wire.Client{
 		ClientID:     c.ID,
+		LegacyAPIKey: gatehouse.IsLegacyKeyClient(c.ID),
 		Environment:  c.Environment,
 		AccountID:    c.AccountID,
 		Name:         c.Name,

@@ -255,6 +255,9 @@ func printClientWithSecret(w io.Writer, c *adminclient.ClientWithSecret) {
 func printClient(w io.Writer, c *adminclient.Client) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "client_id:\t%s\n", c.ClientID)
+	if c.LegacyAPIKey {
+		fmt.Fprintf(tw, "legacy_api_key:\tyes: another server's key, imported; replace it with a new client and revoke this one\n")
+	}
 	writeClientFields(tw, c)
 	tw.Flush()
 }

@@ -98,6 +98,11 @@ func parseLemonwayRequest(r *http.Request) (req tokens.Request, realm string, oe
 		return req, realm, nil
 	}
 	id, secret, ok := decodeBasic(value)
+	if !ok && gatehouse.ValidLegacyKey(value) {
+		// A legacy API key of another server, imported as it was.
+		req.Credentials = tokens.Credentials{Method: tokens.AuthAPIKey, ClientID: gatehouse.LegacyKeyClientID(value), Secret: value}
+		return req, realm, nil
+	}
 	if !ok {
 		return req, realm, tokens.NewError(tokens.ErrInvalidClient, "the API key is not valid")
 	}

@@ -244,12 +244,20 @@ func (s *Service) importedClient(r *ImportClient) (*gatehouse.Client, string, st
 		return nil, "", "give exactly one of secret, secret_hash and api_key"
 	}
 	if r.APIKey != "" {
-		keyID, keySecret, err := gatehouse.ParseAPIKey(strings.TrimSpace(r.APIKey))
-		if err != nil {
-			return nil, "", "api_key is not a Gatehouse API key (legacy API keys are not imported yet)"
+		key := strings.TrimSpace(r.APIKey)
+		keyID, keySecret, err := gatehouse.ParseAPIKey(key)
+		switch {
+		case err == nil:
+		case gatehouse.LooksLikeAPIKey(key):
+			return nil, "", "api_key is shaped like a Gatehouse API key but does not check out"
+		case !gatehouse.ValidLegacyKey(key):
+			return nil, "", "api_key is neither a Gatehouse API key nor a legacy key of 32-256 printable characters carrying at least 128 bits"
+		default:
+			// A legacy key: its client's id is derived from it.
+			keyID, keySecret = gatehouse.LegacyKeyClientID(key), key
 		}
 		if id != "" && id != keyID {
-			return nil, "", "client_id differs from the client id inside api_key"
+			return nil, "", "client_id differs from the client id of api_key (a legacy key's client id is derived from the key: leave client_id empty)"
 		}
 		id, secret = keyID, keySecret
 	}

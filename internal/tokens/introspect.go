@@ -199,6 +199,14 @@ func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr)
 		}
 		return &gatehouse.Principal{ClientID: c.ID, Environment: envName, AccountID: c.AccountID, Scopes: c.Scopes}, nil
 	}
+	if gatehouse.ValidLegacyKey(credential) && !strings.Contains(credential, ".") {
+		// A legacy API key of another server, imported as it was (a JWT
+		// always holds dots).
+		c, _, oerr := i.Authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: gatehouse.LegacyKeyClientID(credential), Secret: credential}, from)
+		if oerr == nil {
+			return &gatehouse.Principal{ClientID: c.ID, Environment: envName, AccountID: c.AccountID, Scopes: c.Scopes}, nil
+		}
+	}
 	c, ok := i.validate(env, credential)
 	if !ok || c.Audience != i.issuerURL(envName) {
 		return nil, unauthorized

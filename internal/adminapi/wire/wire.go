@@ -65,7 +65,11 @@ type AccountPage struct {
 
 // Client is a client credential, without any secret.
 type Client struct {
-	ClientID     string   `json:"client_id"`
+	ClientID string `json:"client_id"`
+	// LegacyAPIKey marks a client imported with another server's API key
+	// (no Gatehouse prefix or checksum): it works, and should be replaced by
+	// a new client.
+	LegacyAPIKey bool     `json:"legacy_api_key,omitempty"`
 	Environment  string   `json:"environment"`
 	AccountID    int64    `json:"account_id"`
 	Name         string   `json:"name"`
