@@ -21,7 +21,9 @@ func newImportCommand() *cobra.Command {
 Lines file (one object per line) with the columns client_id, secret,
 secret_hash, api_key, account, environment, scopes, allowed_cidrs and name.
 Each row gives exactly one of secret, secret_hash (bcrypt, PBKDF2, sha256$…,
-sha512$…) and api_key. Without --apply nothing is written; the report says
+sha512$…) and api_key (a Gatehouse API key, or another server's
+single-string key such as a UUID, whose client id is then derived from it).
+Without --apply nothing is written; the report says
 what would be created, updated, skipped (unchanged) or refused, with the line.
 With --apply the whole file is written in one transaction, or nothing if any
 row is refused. Running the same file again changes nothing. Neither the report
