@@ -66,11 +66,14 @@ func VerifyImportedHash(encoded, secret string) bool {
 }
 
 // StrongSecret reports whether a secret carries at least 128 bits by a
-// generous estimate (length times the bits of the smallest character set
-// holding it), the strength above which a fast hash of it is safe.
+// generous estimate: length times the bits of the smallest usual character
+// set holding it (hex, letters, digits, printable ASCII). A secret of fewer
+// than 8 distinct characters is weak whatever its length.
 func StrongSecret(secret string) bool {
-	var lower, upper, digit, other bool
+	var lower, upper, digit, other, hexOnly = false, false, false, false, true
+	distinct := map[rune]bool{}
 	for _, r := range secret {
+		distinct[r] = true
 		switch {
 		case r >= 'a' && r <= 'z':
 			lower = true
@@ -81,27 +84,28 @@ func StrongSecret(secret string) bool {
 		default:
 			other = true
 		}
+		if !strings.ContainsRune("0123456789abcdefABCDEF-", r) {
+			hexOnly = false
+		}
 	}
-	set := 0
-	if lower {
-		set += 26
-	}
-	if upper {
-		set += 26
-	}
-	if digit {
-		set += 10
-	}
-	if other {
-		set += 33
-	}
-	if set < 16 && (lower || upper) && digit {
-		set = 16 // hex
-	}
-	if set < 2 {
+	if len(distinct) < 8 {
 		return false
 	}
-	return float64(len(secret))*math.Log2(float64(set)) >= 128
+	set := 0
+	for _, c := range []struct {
+		used bool
+		size int
+	}{{lower, 26}, {upper, 26}, {digit, 10}, {other, 33}} {
+		if c.used {
+			set += c.size
+		}
+	}
+	bits := math.Log2(float64(set))
+	n := len(secret)
+	if hexOnly {
+		bits, n = 4, n-strings.Count(secret, "-")
+	}
+	return float64(n)*bits >= 128
 }
 
 type importedHash struct {
