@@ -89,6 +89,26 @@ func testClients(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+	t.Run("an imported secret hash reads back and is replaced by a native hash", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		c := newClient("imported", gatehouse.EnvSandbox, f.account.ID)
+		const imported = "sha256$salt$8a3f2bff6b7ec8e0d2c25d8c3b3aacbf7fc0ac0e5e15e4c4d1dcd2e8c3a1a8c2"
+		c.Secrets = []gatehouse.Secret{{Imported: imported, CreatedAt: at(0)}}
+		must(t, "CreateClient", f.store.CreateClient(ctx, c))
+		got, err := f.store.Client(ctx, c.ID)
+		must(t, "Client", err)
+		if len(got.Secrets) != 1 || got.Secrets[0].Imported != imported || got.Secrets[0].Hash != ([32]byte{}) {
+			t.Fatalf("secrets read back = %+v", got.Secrets)
+		}
+		got.Secrets[0].Imported, got.Secrets[0].Hash = "", gatehouse.HashSecret("re-hashed")
+		must(t, "UpdateClient", f.store.UpdateClient(ctx, got))
+		again, err := f.store.Client(ctx, c.ID)
+		must(t, "Client", err)
+		if again.Secrets[0].Imported != "" || !again.VerifySecret("re-hashed", at(0)) || again.Secrets[0].ID != got.Secrets[0].ID {
+			t.Fatalf("after the re-hash: %+v", again.Secrets)
+		}
+	})
+
 	t.Run("a client without secrets reads back without secrets", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		c := newClient("nosecret", gatehouse.EnvSandbox, f.account.ID)
