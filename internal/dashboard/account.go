@@ -78,6 +78,9 @@ type securityData struct {
 	RecoveryLeft  int      // enabled: unused recovery codes
 	RecoveryCodes []string // shown once, right after confirmation
 	Message       string
+	// CanChangePassword offers the password form (the dashboard runs with
+	// the service layer).
+	CanChangePassword bool
 }
 
 // security shows the second-factor state and the sign-out-everywhere
@@ -93,7 +96,7 @@ func (d *Dashboard) security(w http.ResponseWriter, r *http.Request, c *Caller) 
 
 func (d *Dashboard) securityState(r *http.Request, c *Caller) (*securityData, error) {
 	ctx := r.Context()
-	data := &securityData{}
+	data := &securityData{CanChangePassword: d.manage != nil}
 	f, err := d.store.SecondFactor(ctx, c.User.ID)
 	if errors.Is(err, gatehouse.ErrNotFound) {
 		return data, nil

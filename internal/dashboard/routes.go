@@ -34,6 +34,7 @@ func (d *Dashboard) routes() {
 	if d.manage != nil {
 		d.credentialRoutes()
 		d.operatorRoutes()
+		m.HandleFunc("POST /ui/account/password", d.signedIn(d.changePassword))
 		m.HandleFunc("GET /ui/env/{env}/usage", d.signedIn(d.usage))
 		m.HandleFunc("GET /ui/audit", d.signedIn(d.auditLog))
 		m.HandleFunc("GET /ui/audit/export", d.signedIn(d.auditExport))
