@@ -67,7 +67,9 @@ func TestUnknownClientsAreRandomAndRefused(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if res.Errors["401"] != res.Requests || len(ids) != res.Requests {
+	// The server may see a request or two that the end of the run cut off
+	// (not counted): every counted one must still have had its own id.
+	if res.Requests == 0 || res.Errors["401"] != res.Requests || len(ids) < res.Requests {
 		t.Errorf("%d requests, %d refused, %d distinct ids", res.Requests, res.Errors["401"], len(ids))
 	}
 }
