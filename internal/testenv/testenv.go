@@ -97,3 +97,14 @@ func (l *Logs) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// RedisURL returns the URL of the test Redis server. It skips t when
+// GATEHOUSE_TEST_REDIS is unset.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	raw := os.Getenv(RedisEnv)
+	if raw == "" {
+		t.Skipf("%s is not set; set it to a Redis URL (redis://127.0.0.1:6379/0) to run the Redis tests", RedisEnv)
+	}
+	return raw
+}
