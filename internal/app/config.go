@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
+	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 )
 
 // Config is everything `gatehouse serve` can be told. Its zero
@@ -41,6 +42,12 @@ type Config struct {
 	// ones calling); others are read from the store on their first request.
 	// 50,000 if 0 (docs/scaling.md).
 	ClientCacheSize int `yaml:"client_cache_size"`
+	// DatabaseConnectTimeout bounds opening a database connection
+	// (default 5s); DatabaseStatementTimeout bounds how long the database
+	// may stay silent during a statement (default 15s). Past either, the
+	// call fails: a clear error at startup, 503 at run time, never a hang.
+	DatabaseConnectTimeout   time.Duration `yaml:"database_connect_timeout"`
+	DatabaseStatementTimeout time.Duration `yaml:"database_statement_timeout"`
 	// Dialects configures the legacy token endpoints.
 	Dialects DialectsConfig `yaml:"dialects"`
 	// Protection configures rate limits, bans, proxies and the audit log
@@ -99,6 +106,12 @@ func (c *Config) Defaults() {
 	if c.AdminTokenLifetime == 0 {
 		c.AdminTokenLifetime = DefaultAdminTokenLifetime
 	}
+	if c.DatabaseConnectTimeout == 0 {
+		c.DatabaseConnectTimeout = sqlstore.DefaultConnectTimeout
+	}
+	if c.DatabaseStatementTimeout == 0 {
+		c.DatabaseStatementTimeout = sqlstore.DefaultStatementTimeout
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
@@ -138,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminTokenLifetime < time.Second || c.AdminTokenLifetime > 24*time.Hour {
 		return fmt.Errorf("admin token lifetime %s must be between 1s and 24h", c.AdminTokenLifetime)
+	}
+	if c.DatabaseConnectTimeout < 0 || c.DatabaseStatementTimeout < 0 {
+		return fmt.Errorf("database timeouts must be positive (connect %s, statement %s)", c.DatabaseConnectTimeout, c.DatabaseStatementTimeout)
 	}
 	if _, err := c.Dialects.dialects(); err != nil {
 		return err

@@ -91,7 +91,9 @@ func openStore(ctx context.Context, cfg Config, opts ...sqlstore.Option) (*sqlst
 	if err := privateDatabaseFiles(cfg.Database); err != nil {
 		return nil, err
 	}
-	store, err := sqlstore.Open(ctx, cfg.Database, opts...)
+	store, err := sqlstore.OpenWithTimeouts(ctx, cfg.Database, sqlstore.Timeouts{
+		ConnectTimeout: cfg.DatabaseConnectTimeout, StatementTimeout: cfg.DatabaseStatementTimeout,
+	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.Database), err)
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,11 +174,17 @@ func (s *Store) DeleteDailyUsageBefore(ctx context.Context, before time.Time) (i
 }
 
 // AddClientUsage adds usage counts in one transaction. LastUsedAt only moves
-// forward, so batches from replicas may arrive in any order.
+// forward, so batches from replicas may arrive in any order. Rows are
+// written in client id order whatever the order of usage, so that two
+// replicas writing the same clients at once lock them in the same order
+// and cannot deadlock.
 func (s *Store) AddClientUsage(ctx context.Context, usage []gatehouse.ClientUsage) error {
 	if len(usage) == 0 {
 		return nil
 	}
+	usage = slices.SortedFunc(slices.Values(usage), func(a, b gatehouse.ClientUsage) int {
+		return strings.Compare(a.ClientID, b.ClientID)
+	})
 	err := s.inTx(ctx, func(tx conn) error {
 		for _, u := range usage {
 			if u.ClientID == "" || u.Tokens < 0 {

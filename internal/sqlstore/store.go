@@ -80,13 +80,20 @@ const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 // server is not contacted until the first query, so that a server started
 // before its database recovers once the database is back.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	return OpenWithTimeouts(ctx, dsn, Timeouts{}, opts...)
+}
+
+// OpenWithTimeouts is Open with connect and statement timeouts other than
+// the defaults.
+func OpenWithTimeouts(ctx context.Context, dsn string, timeouts Timeouts, opts ...Option) (*Store, error) {
+	timeouts.defaults()
 	var s *Store
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		s, err = openSQLite(ctx, dsn)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		s, err = openPostgres(dsn)
+		s, err = openPostgres(dsn, timeouts)
 	default:
 		return nil, unsupportedScheme(dsn)
 	}
@@ -152,11 +159,12 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
-func openPostgres(dsn string) (*Store, error) {
+func openPostgres(dsn string, timeouts Timeouts) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres database URL: %w", err)
 	}
+	timeouts.apply(&cfg.Config)
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(5)

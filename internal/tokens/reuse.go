@@ -28,9 +28,15 @@ import (
 // A reused token is answered from memory. The first request after a start
 // (or on a replica that has not seen the token) reads the stored token, and
 // minting a new reusable token writes it once: a write per token lifetime,
-// not per request. Stored tokens are sealed (AES-256-GCM) under a key
+// not per request. When the store cannot be read or written, the request
+// gets a fresh token that is not recorded, so that the token path never
+// waits on the database; reuse resumes once the store answers. Stored tokens are sealed (AES-256-GCM) under a key
 // derived from the client secret they were issued to, so the database alone
 // does not reveal them; the client presents that secret on every request.
+
+// reuseStoreTimeout bounds each read and write of the reusable-token store
+// on the token path.
+const reuseStoreTimeout = 2 * time.Second
 
 // minRemaining is the least lifetime a token must have left to be reused.
 const minRemaining = time.Second
@@ -89,7 +95,10 @@ func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *g
 		return i.reusedResult(t, c, env, scope), nil
 	}
 	v, err, _ := i.reused.group.Do(mk, func() (any, error) {
-		ctx := context.WithoutCancel(ctx) // shared by every caller waiting here
+		// Shared by every caller waiting here, and short: a slow store
+		// gets a fresh unrecorded token rather than a slow answer.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reuseStoreTimeout)
+		defer cancel()
 		now := i.now()
 		if t, ok := i.reused.get(mk, now); ok {
 			return t, nil
@@ -103,7 +112,7 @@ func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *g
 				return t, nil
 			}
 		case err != nil && !errors.Is(err, gatehouse.ErrNotFound):
-			return nil, err
+			return i.unrecorded(ctx, env, c, s, scope, aud, secretID, err)
 		}
 		tok, err := i.mint(env, c, s, scope, aud, secretID)
 		if err != nil {
@@ -118,7 +127,8 @@ func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *g
 			IssuedAt: now, ExpiresAt: tok.ExpiresAt,
 		})
 		if err != nil {
-			return nil, err
+			i.storeDownWarning(ctx, c, err)
+			return reusedToken{value: tok.AccessToken, expiresAt: tok.ExpiresAt}, nil // valid, not recorded
 		}
 		t := reusedToken{value: tok.AccessToken, expiresAt: tok.ExpiresAt}
 		if string(winner.Sealed) != string(sealed) { // another replica issued first
@@ -135,6 +145,25 @@ func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *g
 		return nil, err
 	}
 	return i.reusedResult(v.(reusedToken), c, env, scope), nil
+}
+
+// unrecorded mints a fresh token when the store of reusable tokens cannot
+// be read: the token path must not depend on the database. The token is
+// neither stored nor kept in memory, so reuse resumes with a recorded token
+// once the store answers again.
+func (i *Issuer) unrecorded(ctx context.Context, env *cache.Environment, c *gatehouse.Client, s gatehouse.TokenSettings,
+	scope, aud string, secretID int64, storeErr error) (reusedToken, error) {
+	i.storeDownWarning(ctx, c, storeErr)
+	tok, err := i.mint(env, c, s, scope, aud, secretID)
+	if err != nil {
+		return reusedToken{}, err
+	}
+	return reusedToken{value: tok.AccessToken, expiresAt: tok.ExpiresAt}, nil
+}
+
+func (i *Issuer) storeDownWarning(ctx context.Context, c *gatehouse.Client, err error) {
+	i.logger.WarnContext(ctx, "the store of reusable tokens failed: issuing a fresh token that is not recorded for reuse",
+		"client_id", c.ID, "environment", c.Environment, "err", err)
 }
 
 // reusedResult answers with t and its remaining lifetime, rounded up to
