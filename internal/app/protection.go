@@ -193,7 +193,8 @@ func (m *Main) openProtection() (*protection, error) {
 	p.metrics = metrics.Handler(reg)
 	p.recorder = audit.New(audit.Config{
 		Store: m.store, Retention: *c.AuditRetention, UsageInterval: c.UsageInterval, Now: m.Now, Logger: m.Logger,
-		OnDrop: met.AuditDropped.Inc,
+		OnDrop:      met.AuditDropped.Inc,
+		OnWriteDrop: func(kind string, n int) { met.AuditWriteDropped.WithLabelValues(kind).Add(float64(n)) },
 	})
 
 	var limiter ratelimit.Limiter

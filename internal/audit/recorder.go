@@ -38,6 +38,21 @@ type Config struct {
 	// OnDrop is called for every event dropped because the queue was full
 	// (for a metric); may be nil.
 	OnDrop func()
+	// RetryBackoff is the wait after a failed write before the next try,
+	// doubled after each failure up to MaxRetryBackoff [1s, 30s].
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+	// WriteAttempts is how often a batch of events is tried before it is
+	// dropped [8: about a minute and a half of outage with the defaults].
+	// Usage counts are never dropped while the server runs.
+	WriteAttempts int
+	// FinalFlushTimeout bounds the retries of the last writes when Run
+	// stops [10s]; what is still unwritten then is dropped.
+	FinalFlushTimeout time.Duration
+	// OnWriteDrop is called with what was finally dropped after failed
+	// writes: kind "events" (n events) or "usage" (n token requests); may
+	// be nil.
+	OnWriteDrop func(kind string, n int)
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -96,6 +111,18 @@ func New(cfg Config) *Recorder {
 	}
 	if cfg.UsageInterval <= 0 {
 		cfg.UsageInterval = 10 * time.Second
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = time.Second
+	}
+	if cfg.MaxRetryBackoff <= 0 {
+		cfg.MaxRetryBackoff = 30 * time.Second
+	}
+	if cfg.WriteAttempts <= 0 {
+		cfg.WriteAttempts = 8
+	}
+	if cfg.FinalFlushTimeout <= 0 {
+		cfg.FinalFlushTimeout = 10 * time.Second
 	}
 	if cfg.PruneInterval <= 0 {
 		cfg.PruneInterval = time.Hour
@@ -158,9 +185,28 @@ func (r *Recorder) ClientUsed(clientID, env string, accountID int64, now time.Ti
 // writeTimeout bounds one write to the store.
 const writeTimeout = 10 * time.Second
 
+// pendingEvents is the batch being gathered or retried.
+type pendingEvents struct {
+	batch    []*gatehouse.AuditEvent
+	attempts int       // failed writes of this batch
+	retryAt  time.Time // zero: write when due
+}
+
+// backoff returns the wait after the n-th failed attempt (n >= 1).
+func (r *Recorder) backoff(n int) time.Duration {
+	d := r.cfg.RetryBackoff
+	for i := 1; i < n && d < r.cfg.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, r.cfg.MaxRetryBackoff)
+}
+
 // Run writes queued events and usage counters until ctx ends, then writes
-// what is left and returns. Writes get their own deadline rather than ctx,
-// so that stopping does not cut a write short.
+// what is left (retrying for up to FinalFlushTimeout) and returns. A failed
+// write of events is retried with backoff, WriteAttempts times, while new
+// events wait in the queue; a failed write of usage is carried into the
+// next. Writes get their own deadline rather than ctx, so that stopping
+// does not cut a write short.
 func (r *Recorder) Run(ctx context.Context) {
 	r.started.Store(true)
 	defer close(r.flushed)
@@ -173,16 +219,22 @@ func (r *Recorder) Run(ctx context.Context) {
 	if r.cfg.Retention > 0 {
 		r.prune()
 	}
-	batch := make([]*gatehouse.AuditEvent, 0, r.cfg.BatchSize)
+	p := &pendingEvents{batch: make([]*gatehouse.AuditEvent, 0, r.cfg.BatchSize)}
 	for {
+		events := r.events
+		if len(p.batch) >= r.cfg.BatchSize {
+			events = nil // full batch waiting for a retry: new events wait in the queue
+		}
 		select {
-		case e := <-r.events:
-			batch = append(batch, e)
-			if len(batch) >= r.cfg.BatchSize {
-				batch = r.writeEvents(batch)
+		case e := <-events:
+			p.batch = append(p.batch, e)
+			if len(p.batch) >= r.cfg.BatchSize && p.retryAt.IsZero() {
+				r.writeEvents(p)
 			}
 		case <-flush.C:
-			batch = r.writeEvents(batch)
+			if !time.Now().Before(p.retryAt) { // retries follow the wall clock, like the tickers
+				r.writeEvents(p)
+			}
 		case <-usage.C:
 			r.writeUsage()
 		case <-prune.C:
@@ -190,22 +242,74 @@ func (r *Recorder) Run(ctx context.Context) {
 				r.prune()
 			}
 		case <-ctx.Done():
-			for drained := false; !drained; {
-				select {
-				case e := <-r.events:
-					batch = append(batch, e)
-					if len(batch) >= r.cfg.BatchSize {
-						batch = r.writeEvents(batch)
-					}
-				default:
-					drained = true
-				}
-			}
-			r.writeEvents(batch)
-			r.writeUsage()
+			r.finalFlush(p)
 			return
 		}
 	}
+}
+
+// finalFlush writes every queued event and the usage counters, retrying
+// failed writes with backoff until FinalFlushTimeout, then drops (and
+// counts) what could not be written.
+func (r *Recorder) finalFlush(p *pendingEvents) {
+	deadline := time.Now().Add(r.cfg.FinalFlushTimeout)
+	for {
+		for drained := false; !drained && len(p.batch) < r.cfg.BatchSize; {
+			select {
+			case e := <-r.events:
+				p.batch = append(p.batch, e)
+			default:
+				drained = true
+			}
+		}
+		if len(p.batch) == 0 {
+			break
+		}
+		p.retryAt = time.Time{}
+		p.attempts = 0 // on the way out only the deadline counts
+		if r.writeEvents(p) == nil {
+			continue
+		}
+		wait := r.backoff(1)
+		if time.Now().Add(wait).After(deadline) {
+			n := len(p.batch) + len(r.events)
+			clear(p.batch)
+			p.batch = p.batch[:0]
+			for len(r.events) > 0 {
+				<-r.events
+			}
+			r.reportDropped("events", n, "stopping: audit events could not be written before the shutdown deadline")
+			break
+		}
+		time.Sleep(wait)
+	}
+	for attempt := 1; ; attempt++ {
+		if r.writeUsage() == nil {
+			return
+		}
+		wait := r.backoff(attempt)
+		if time.Now().Add(wait).After(deadline) {
+			n := 0
+			for _, u := range r.takeUsage() {
+				n += int(u.Tokens)
+			}
+			r.reportDropped("usage", n, "stopping: client usage counts could not be written before the shutdown deadline")
+			return
+		}
+		time.Sleep(wait)
+	}
+}
+
+// reportDropped reports what was finally dropped after failed writes: a metric
+// and an error log line.
+func (r *Recorder) reportDropped(kind string, n int, msg string) {
+	if n == 0 {
+		return
+	}
+	if r.cfg.OnWriteDrop != nil {
+		r.cfg.OnWriteDrop(kind, n)
+	}
+	r.cfg.Logger.Error(msg, "kind", kind, "dropped", n)
 }
 
 // Flush waits until Run has returned after its context ended (and so has
@@ -221,25 +325,36 @@ func (r *Recorder) Flush(ctx context.Context) {
 	}
 }
 
-// writeEvents appends batch and returns it emptied for reuse. A failed
-// write is logged and the events are lost: the audit log must not hold
-// up token requests, and a store that is down is already being reported.
-func (r *Recorder) writeEvents(batch []*gatehouse.AuditEvent) []*gatehouse.AuditEvent {
-	if len(batch) == 0 {
-		return batch
+// writeEvents appends p's batch. On success the batch is emptied; on
+// failure it is kept for a retry after a backoff, and dropped (counted and
+// logged) after WriteAttempts failures: the audit log must not hold up
+// token requests or grow without bound while the store is down.
+func (r *Recorder) writeEvents(p *pendingEvents) error {
+	if len(p.batch) == 0 {
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	if err := r.cfg.Store.AppendAuditBatch(ctx, batch); err != nil {
-		r.cfg.Logger.Error("write audit events", "events", len(batch), "err", err)
+	err := r.cfg.Store.AppendAuditBatch(ctx, p.batch)
+	if err != nil {
+		p.attempts++
+		if p.attempts < r.cfg.WriteAttempts {
+			wait := r.backoff(p.attempts)
+			p.retryAt = time.Now().Add(wait)
+			r.cfg.Logger.Warn("write audit events; will retry", "events", len(p.batch), "attempt", p.attempts, "retry_in", wait, "err", err)
+			return err
+		}
+		r.reportDropped("events", len(p.batch), "audit events dropped after repeated write failures")
+		r.cfg.Logger.Error("last audit write error", "err", err)
 	}
-	clear(batch)
-	return batch[:0]
+	clear(p.batch)
+	p.batch, p.attempts, p.retryAt = p.batch[:0], 0, time.Time{}
+	return err
 }
 
-// writeUsage writes the counters gathered since the last write. If the
-// write fails, the counts are added back so the next write carries them.
-func (r *Recorder) writeUsage() {
+// takeUsage returns the counters gathered since the last write and resets
+// them.
+func (r *Recorder) takeUsage() []gatehouse.ClientUsage {
 	var list []gatehouse.ClientUsage
 	for i := range r.usage {
 		s := &r.usage[i]
@@ -254,8 +369,15 @@ func (r *Recorder) writeUsage() {
 		}
 		s.mu.Unlock()
 	}
+	return list
+}
+
+// writeUsage writes the counters gathered since the last write. If the
+// write fails, the counts are added back so the next write carries them.
+func (r *Recorder) writeUsage() error {
+	list := r.takeUsage()
 	if len(list) == 0 {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
@@ -264,7 +386,9 @@ func (r *Recorder) writeUsage() {
 		for _, u := range list {
 			r.addBack(u)
 		}
+		return err
 	}
+	return nil
 }
 
 func (r *Recorder) addBack(u gatehouse.ClientUsage) {

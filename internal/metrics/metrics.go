@@ -40,6 +40,10 @@ type Metrics struct {
 	AuditDropped prometheus.Counter
 	// LimiterErrors counts rate limiter failures (Redis unreachable).
 	LimiterErrors prometheus.Counter
+	// AuditWriteDropped counts what was dropped after failed writes, by
+	// kind: "events" (audit events) or "usage" (token requests not added
+	// to usage counts).
+	AuditWriteDropped *prometheus.CounterVec
 }
 
 // New creates the metrics and registers them, with the Go runtime and
@@ -79,9 +83,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "gatehouse_rate_limiter_errors_total",
 			Help: "Rate limiter or ban list calls that failed (Redis unreachable).",
 		}),
+		AuditWriteDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_audit_write_dropped_total",
+			Help: "Audit events (kind=events) and usage counts (kind=usage, in token requests) dropped after the store kept failing to write them.",
+		}, []string{"kind"}),
 	}
 	reg.MustRegister(m.TokenRequests, m.TokenLatency, m.RateLimited, m.Bans, m.AuthFailures,
-		m.CacheLookups, m.AuditDropped, m.LimiterErrors,
+		m.CacheLookups, m.AuditDropped, m.LimiterErrors, m.AuditWriteDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
