@@ -53,8 +53,8 @@ type Config struct {
 	// writes: kind "events" (n events) or "usage" (n token requests); may
 	// be nil.
 	OnWriteDrop func(kind string, n int)
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // usageShards is the number of independently locked parts of the usage

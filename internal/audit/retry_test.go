@@ -128,8 +128,8 @@ func TestRecorderFlushesOnStopRetryingWhileTheStoreRecovers(t *testing.T) {
 		MaxRetryBackoff: 10 * time.Millisecond, FinalFlushTimeout: 10 * time.Second, OnWriteDrop: d.add})
 	stop := start(r)
 	r.Record(event(1))
-	r.ClientUsed("c1", "sandbox", time.Now())
-	r.ClientUsed("c1", "sandbox", time.Now())
+	r.ClientUsed("c1", "sandbox", 1, time.Now())
+	r.ClientUsed("c1", "sandbox", 1, time.Now())
 	s.down.Store(true)
 	go func() { // the store comes back after two failed attempts
 		for s.eventFails.Load() < 2 {
@@ -160,7 +160,7 @@ func TestRecorderCountsWhatItCannotWriteBeforeTheShutdownDeadline(t *testing.T) 
 	r.Record(event(1))
 	r.Record(event(2))
 	for range 5 {
-		r.ClientUsed("c1", "sandbox", time.Now())
+		r.ClientUsed("c1", "sandbox", 1, time.Now())
 	}
 	stop()
 	if d.get("events") != 2 || d.get("usage") != 5 {

@@ -175,7 +175,7 @@ func (s *Store) DeleteDailyUsageBefore(ctx context.Context, before time.Time) (i
 
 // AddClientUsage adds usage counts in one transaction. LastUsedAt only moves
 // forward, so batches from replicas may arrive in any order. Rows are
-// written in client id order whatever the order of usage, so that two
+// written in client id (then day) order whatever the order of usage, so that two
 // replicas writing the same clients at once lock them in the same order
 // and cannot deadlock.
 func (s *Store) AddClientUsage(ctx context.Context, usage []gatehouse.ClientUsage) error {
@@ -183,7 +183,10 @@ func (s *Store) AddClientUsage(ctx context.Context, usage []gatehouse.ClientUsag
 		return nil
 	}
 	usage = slices.SortedFunc(slices.Values(usage), func(a, b gatehouse.ClientUsage) int {
-		return strings.Compare(a.ClientID, b.ClientID)
+		if c := strings.Compare(a.ClientID, b.ClientID); c != 0 {
+			return c
+		}
+		return a.LastUsedAt.Compare(b.LastUsedAt)
 	})
 	err := s.inTx(ctx, func(tx conn) error {
 		for _, u := range usage {

@@ -53,7 +53,7 @@ func TestReuseWithTheStoreDownIssuesAFreshTokenAndResumesWhenItIsBack(t *testing
 	}
 	caller := tokens.Credentials{Method: tokens.AuthClientSecretBasic, ClientID: f.sandbox.ID, Secret: "sandbox-secret"}
 	for _, tok := range []*tokens.Token{first, second} {
-		if res, oerr := issuer.Introspect("sandbox", caller, tok.AccessToken); oerr != nil || !res.Active {
+		if res, oerr := issuer.Introspect("sandbox", caller, here, tok.AccessToken); oerr != nil || !res.Active {
 			t.Fatalf("a token issued during the outage is not active: %+v, %v", res, oerr)
 		}
 	}
