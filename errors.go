@@ -16,23 +16,27 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable"
+	// ETOOMANYREQUESTS: the caller is rate limited or its address banned.
+	ETOOMANYREQUESTS = "too_many_requests"
 )
 
 // httpStatus is the one table from error codes to HTTP statuses. The numbers
 // are plain ints so that this package need not import net/http.
 var httpStatus = map[string]int{
-	EINVALID:      400,
-	EUNAUTHORIZED: 401,
-	EFORBIDDEN:    403,
-	ENOTFOUND:     404,
-	ECONFLICT:     409,
-	EINTERNAL:     500,
-	EUNAVAILABLE:  503,
+	EINVALID:         400,
+	EUNAUTHORIZED:    401,
+	EFORBIDDEN:       403,
+	ENOTFOUND:        404,
+	ECONFLICT:        409,
+	EINTERNAL:        500,
+	EUNAVAILABLE:     503,
+	ETOOMANYREQUESTS: 429,
 }
 
 // HTTPStatus returns the HTTP status that answers an error with code: 400
-// invalid, 401 unauthorized, 403 forbidden, 404 not found, 409 conflict, 503
-// unavailable, and 500 for internal and any code not in the list.
+// invalid, 401 unauthorized, 403 forbidden, 404 not found, 409 conflict, 429
+// too many requests, 503 unavailable, and 500 for internal and any code not
+// in the list.
 func HTTPStatus(code string) int {
 	if s, ok := httpStatus[code]; ok {
 		return s

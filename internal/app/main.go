@@ -314,7 +314,7 @@ func (m *Main) AdminKeyFile() string { return adminKeyPath(m.Config.DataDir) }
 func (m *Main) authenticateAdmin(r *http.Request) (*gatehouse.Principal, error) {
 	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a Bearer token or admin API key is required")
+		cred = "" // refused by AuthenticateBearer, which checks bans and audits the refusal
 	}
 	return m.issuer.AuthenticateBearer(gatehouse.EnvAdmin, strings.TrimSpace(cred), httpapi.RemoteIP(r))
 }

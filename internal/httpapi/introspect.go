@@ -9,19 +9,19 @@ import (
 // authenticatedForm does what introspection and revocation share: POST only,
 // a known environment, a strict form, and client credentials. It writes the
 // error itself and returns ok=false when the request cannot go on.
-func (s *server) authenticatedForm(w http.ResponseWriter, r *http.Request) (env, token string, creds tokens.Credentials, realm string, ok bool) {
+func (s *server) authenticatedForm(w http.ResponseWriter, r *http.Request, endpoint string) (env, token string, creds tokens.Credentials, realm string, ok bool) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, http.MethodPost)
 		return
 	}
 	env = r.PathValue("env")
 	if _, oerr := s.issuer.Environment(env); oerr != nil {
-		writeOAuthError(w, oerr, "")
+		writeOAuthError(w, s.bannedFirst(r, "", endpoint, oerr), "")
 		return
 	}
 	form, oerr := parseForm(r)
 	if oerr != nil {
-		writeOAuthError(w, oerr, "")
+		writeOAuthError(w, s.bannedFirst(r, env, endpoint, oerr), "")
 		return
 	}
 	creds, basic, oerr := clientCredentials(r, form)
@@ -29,7 +29,7 @@ func (s *server) authenticatedForm(w http.ResponseWriter, r *http.Request) (env,
 		realm = env
 	}
 	if oerr != nil {
-		writeOAuthError(w, oerr, realm)
+		writeOAuthError(w, s.bannedFirst(r, env, endpoint, oerr), realm)
 		return
 	}
 	return env, form.Get("token"), creds, realm, true
@@ -37,7 +37,7 @@ func (s *server) authenticatedForm(w http.ResponseWriter, r *http.Request) (env,
 
 // introspect is the RFC 7662 introspection endpoint.
 func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
-	env, token, creds, realm, ok := s.authenticatedForm(w, r)
+	env, token, creds, realm, ok := s.authenticatedForm(w, r, tokens.EndpointIntrospection)
 	if !ok {
 		return
 	}
@@ -51,7 +51,7 @@ func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
 
 // revoke is the RFC 7009 revocation endpoint.
 func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
-	env, token, creds, realm, ok := s.authenticatedForm(w, r)
+	env, token, creds, realm, ok := s.authenticatedForm(w, r, tokens.EndpointRevocation)
 	if !ok {
 		return
 	}

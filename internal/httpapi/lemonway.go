@@ -36,7 +36,7 @@ func (s *server) lemonway(w http.ResponseWriter, r *http.Request) {
 	}
 	req, realm, oerr := parseLemonwayRequest(r)
 	if oerr != nil {
-		writeError(w, oerr, realm, oauthBody, lemonwayType)
+		writeError(w, s.bannedFirst(r, "", "lemonway", oerr), realm, oauthBody, lemonwayType)
 		return
 	}
 	req.RemoteIP = remoteIP(r)

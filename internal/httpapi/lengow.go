@@ -45,7 +45,7 @@ func (s *server) lengow(w http.ResponseWriter, r *http.Request) {
 	}
 	id, secret, oerr := parseLengowRequest(r)
 	if oerr != nil {
-		writeError(w, oerr, "", lengowBody, jsonType)
+		writeError(w, s.bannedFirst(r, "", "lengow", oerr), "", lengowBody, jsonType)
 		return
 	}
 	tok, oerr := s.issuer.Issue(r.Context(), &tokens.Request{

@@ -25,12 +25,12 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	env := r.PathValue("env")
 	if _, oerr := s.issuer.Environment(env); oerr != nil {
-		writeOAuthError(w, oerr, "")
+		writeOAuthError(w, s.bannedFirst(r, "", "standard", oerr), "")
 		return
 	}
 	req, realm, oerr := parseTokenRequest(r, env)
 	if oerr != nil {
-		writeOAuthError(w, oerr, realm)
+		writeOAuthError(w, s.bannedFirst(r, env, "standard", oerr), realm)
 		return
 	}
 	tok, oerr := s.issuer.Issue(r.Context(), &req)
@@ -71,4 +71,15 @@ func parseTokenRequest(r *http.Request, env string) (req tokens.Request, realm s
 		}
 	}
 	return req, realm, nil
+}
+
+// bannedFirst returns the answer to a request refused before it reached the
+// issuing core (unknown environment, malformed, no credentials): 429 when
+// its source is banned, as a ban is checked before anything else of a
+// request, else oerr.
+func (s *server) bannedFirst(r *http.Request, env, dialect string, oerr *tokens.Error) *tokens.Error {
+	if ban := s.issuer.CheckBan(r.Context(), env, remoteIP(r), dialect); ban != nil {
+		return ban
+	}
+	return oerr
 }

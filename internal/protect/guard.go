@@ -148,13 +148,8 @@ func (g *Guard) Admit(ctx context.Context, req *tokens.Request, env *cache.Envir
 	if g.cfg.Limiter == nil || g.exempt(ip) {
 		return nil
 	}
-	b, err := g.cfg.Bans.Check(ctx, ip)
-	if err != nil {
-		g.limiterError("check ban", err)
-	}
-	if b != nil {
-		g.countRefusal(env, "banned")
-		return slowDown(b.ExpiresAt.Sub(g.cfg.Now()), "too many failed or rejected requests from this address; it is banned for a while")
+	if oerr := g.checkBan(ctx, ip, env); oerr != nil {
+		return oerr
 	}
 	name, l := limits(env)
 	if l.IPPerMinute <= 0 {
@@ -162,6 +157,28 @@ func (g *Guard) Admit(ctx context.Context, req *tokens.Request, env *cache.Envir
 	}
 	return g.allow(ctx, req, env, ratelimit.Key{Kind: kindIP, Environment: name, ID: bans.SubjectOf(ip)},
 		ratelimit.PerMinute(l.IPPerMinute, l.IPBurst), "too many token requests from this address")
+}
+
+// Banned refuses a banned source and applies no limit.
+func (g *Guard) Banned(ctx context.Context, req *tokens.Request, env *cache.Environment) *tokens.Error {
+	ip := req.RemoteIP.Unmap()
+	if g.cfg.Limiter == nil || g.exempt(ip) {
+		return nil
+	}
+	return g.checkBan(ctx, ip, env)
+}
+
+// checkBan returns the 429 answer to a banned ip.
+func (g *Guard) checkBan(ctx context.Context, ip netip.Addr, env *cache.Environment) *tokens.Error {
+	b, err := g.cfg.Bans.Check(ctx, ip)
+	if err != nil {
+		g.limiterError("check ban", err)
+	}
+	if b == nil {
+		return nil
+	}
+	g.countRefusal(env, "banned")
+	return slowDown(b.ExpiresAt.Sub(g.cfg.Now()), "too many failed or rejected requests from this address; it is banned for a while")
 }
 
 // AdmitClient applies the client's limit.
@@ -206,34 +223,62 @@ func (g *Guard) allow(ctx context.Context, req *tokens.Request, env *cache.Envir
 }
 
 // AuthFailed audits a failed authentication and counts it toward a
-// brute-force ban of the source.
+// brute-force ban of the source. A request without credentials guessed
+// nothing: it is neither counted nor, except at the admin API (where every
+// refused call is audited), recorded.
 func (g *Guard) AuthFailed(ctx context.Context, req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client) {
 	if req.Credentials.Method == tokens.AuthNone {
-		return // no credentials at all: nothing was guessed
+		if req.Dialect == tokens.EndpointAdminAPI {
+			g.recordAuthFailure(req, env, claimed)
+		}
+		return
 	}
 	if m := g.cfg.Metrics; m != nil {
 		m.AuthFailures.WithLabelValues(envLabel(env)).Inc()
 	}
+	g.recordAuthFailure(req, env, claimed)
 	ip := req.RemoteIP.Unmap()
-	if g.cfg.Audit != nil {
-		// Only an id the directory knows is recorded: whatever else was
-		// sent as a client id may be a secret pasted in the wrong field.
-		e := &gatehouse.AuditEvent{
-			Actor: "anonymous", SourceIP: ipString(ip), Action: gatehouse.ActionAuthFailure,
-			Outcome: gatehouse.OutcomeFailure, Detail: "unknown client id (" + authMethod(req) + ")",
-		}
-		if env != nil {
-			e.Environment = env.Name
-		}
-		if claimed != nil {
-			e.Actor, e.Object, e.AccountID = "client:"+claimed.ID, "client:"+claimed.ID, claimed.AccountID
-			e.Detail = "credentials rejected (" + authMethod(req) + ")"
-		}
-		g.cfg.Audit.Record(e)
-	}
 	if g.cfg.Limiter != nil && g.cfg.BruteForce.Count > 0 && !g.exempt(ip) {
 		g.countTowardBan(ctx, ip, env, kindAuthFail, g.cfg.BruteForce, bans.ReasonBruteForce)
 	}
+}
+
+// recordAuthFailure audits a failed authentication: never the credential,
+// and only a client id the directory knows (whatever else was sent as a
+// client id may be a secret pasted in the wrong field).
+func (g *Guard) recordAuthFailure(req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client) {
+	if g.cfg.Audit == nil {
+		return
+	}
+	what := "unknown client id"
+	switch req.Credentials.Method {
+	case tokens.AuthNone:
+		what = "no credentials"
+	case tokens.AuthBearer:
+		what = "invalid bearer token"
+	}
+	e := &gatehouse.AuditEvent{
+		Actor: "anonymous", SourceIP: ipString(req.RemoteIP.Unmap()), Action: gatehouse.ActionAuthFailure,
+		Outcome: gatehouse.OutcomeFailure, Detail: what + " (" + authMethod(req) + ")" + endpointOf(req),
+	}
+	if env != nil {
+		e.Environment = env.Name
+	}
+	if claimed != nil {
+		e.Actor, e.Object, e.AccountID = "client:"+claimed.ID, "client:"+claimed.ID, claimed.AccountID
+		e.Detail = "credentials rejected (" + authMethod(req) + ")" + endpointOf(req)
+	}
+	g.cfg.Audit.Record(e)
+}
+
+// endpointOf names, for an audit detail, the endpoint of a request that is
+// not a token request.
+func endpointOf(req *tokens.Request) string {
+	switch req.Dialect {
+	case tokens.EndpointIntrospection, tokens.EndpointRevocation, tokens.EndpointAdminAPI:
+		return " at " + req.Dialect
+	}
+	return ""
 }
 
 // AllowlistDenied audits a request from outside the client's allowlist.

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -23,6 +24,12 @@ type Guard interface {
 	// source or one over its limit gets an error (429 slow_down with
 	// RetryAfter).
 	Admit(ctx context.Context, req *Request, env *cache.Environment, claimed *gatehouse.Client) *Error
+	// Banned refuses a banned source (429 slow_down with RetryAfter) and
+	// nothing else. It guards what is not a token request (introspection,
+	// revocation, the admin API, whose callers have no token-request
+	// limits) and token requests refused before Admit (malformed ones), so
+	// that a banned address learns nothing from any endpoint.
+	Banned(ctx context.Context, req *Request, env *cache.Environment) *Error
 	// AdmitClient runs once the client is authenticated: the client's own
 	// limit.
 	AdmitClient(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client) *Error
@@ -91,4 +98,59 @@ func (i *Issuer) guardAdmitClient(ctx context.Context, req *Request, env *cache.
 		return nil
 	}
 	return i.guard.AdmitClient(ctx, req, env, c)
+}
+
+// Endpoints other than the token endpoint whose caller authentication goes
+// through the guard; they are a Request's Dialect there.
+const (
+	EndpointIntrospection = "introspection"
+	EndpointRevocation    = "revocation"
+	EndpointAdminAPI      = "admin_api"
+)
+
+// AuthBearer is the authentication method of a bearer access token
+// presented to the admin API.
+const AuthBearer = "bearer_token"
+
+// guardTimeout bounds the guard's calls (Redis) for callers without a
+// context of their own.
+const guardTimeout = 2 * time.Second
+
+// CheckBan refuses a banned source with 429 slow_down: the check every
+// endpoint makes before it looks at anything else of a request. httpapi
+// calls it when it refuses a request it could not parse, so that a banned
+// address gets 429 rather than 400 or 401.
+func (i *Issuer) CheckBan(ctx context.Context, env string, from netip.Addr, dialect string) *Error {
+	if i.guard == nil {
+		return nil
+	}
+	req := &Request{Environment: env, RemoteIP: from, Dialect: dialect}
+	var e *cache.Environment
+	if env != "" {
+		e = i.dir.Environment(env)
+	}
+	return i.guard.Banned(ctx, req, e)
+}
+
+// authenticateGuarded authenticates the caller of an endpoint other than
+// the token endpoint behind the same guard as token requests: a banned
+// source gets 429 before its credentials are looked at, and a failed
+// authentication is audited (never with the credential) and counts toward
+// a brute-force ban of its source.
+func (i *Issuer) authenticateGuarded(ctx context.Context, env string, cr Credentials, from netip.Addr, endpoint string) (*gatehouse.Client, *cache.Environment, *Error) {
+	req := &Request{Environment: env, Credentials: cr, RemoteIP: from, Dialect: endpoint}
+	if i.guard != nil {
+		_, e := i.requestTarget(req)
+		if oerr := i.guard.Banned(ctx, req, e); oerr != nil {
+			return nil, nil, oerr
+		}
+	}
+	c, e, denied, oerr := i.authenticate(env, cr, from)
+	switch {
+	case denied != nil:
+		i.guardAllowlistDenied(ctx, req, e, denied)
+	case oerr != nil:
+		i.guardAuthFailed(ctx, req)
+	}
+	return c, e, oerr
 }

@@ -100,7 +100,9 @@ func (i *Issuer) verify(env *cache.Environment, token string) (*Claims, bool) {
 
 // Introspect answers an introspection request (RFC 7662) made by an
 // authenticated client of envName about token. Any client of the
-// environment may introspect any of its tokens.
+// environment may introspect any of its tokens. The caller's authentication
+// goes through the guard as a token request's does (bans, brute force,
+// audit).
 // from is the address the request came from, checked against the caller's
 // IP allowlist.
 func (i *Issuer) Introspect(envName string, caller Credentials, from netip.Addr, token string) (*Introspection, *Error) {
@@ -111,7 +113,9 @@ func (i *Issuer) Introspect(envName string, caller Credentials, from netip.Addr,
 	if oerr := i.fresh(); oerr != nil {
 		return nil, oerr
 	}
-	if _, _, oerr := i.Authenticate(envName, caller, from); oerr != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), guardTimeout)
+	defer cancel()
+	if _, _, oerr := i.authenticateGuarded(ctx, envName, caller, from, EndpointIntrospection); oerr != nil {
 		return nil, oerr
 	}
 	if token == "" {
@@ -141,7 +145,7 @@ func (i *Issuer) Revoke(ctx context.Context, envName string, caller Credentials,
 	if oerr := i.fresh(); oerr != nil {
 		return oerr
 	}
-	client, _, oerr := i.Authenticate(envName, caller, from)
+	client, _, oerr := i.authenticateGuarded(ctx, envName, caller, from, EndpointRevocation)
 	if oerr != nil {
 		return oerr
 	}
@@ -180,6 +184,26 @@ func (i *Issuer) Revoke(ctx context.Context, envName string, caller Credentials,
 // to live longer than the bearer lifetime limit, and its client must still
 // admit from in its IP allowlist, as the API key's client must.
 func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr) (*gatehouse.Principal, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), guardTimeout)
+	defer cancel()
+	req := &Request{Environment: envName, RemoteIP: from, Dialect: EndpointAdminAPI}
+	if i.guard != nil {
+		if oerr := i.guard.Banned(ctx, req, i.dir.Environment(envName)); oerr != nil {
+			return nil, gatehouse.Errorf(gatehouse.ETOOMANYREQUESTS, "%s", oerr.Description)
+		}
+	}
+	p, err := i.authenticateBearer(ctx, req, credential)
+	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
+		i.guardAuthFailed(ctx, req)
+	}
+	return p, err
+}
+
+// authenticateBearer is AuthenticateBearer behind the guard; it fills in
+// req.Credentials with what was presented (for the audit record, which
+// keeps only the method and a known client id).
+func (i *Issuer) authenticateBearer(ctx context.Context, req *Request, credential string) (*gatehouse.Principal, error) {
+	envName, from := req.Environment, req.RemoteIP
 	unauthorized := gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "a valid bearer token or API key of the %s environment is required", envName)
 	env := i.dir.Environment(envName)
 	if env == nil || credential == "" {
@@ -189,11 +213,17 @@ func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr)
 		return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "the credential store is unreachable; retry later")
 	}
 	if gatehouse.LooksLikeAPIKey(credential) {
+		req.Credentials.Method = AuthAPIKey
 		id, secret, err := gatehouse.ParseAPIKey(credential)
 		if err != nil {
 			return nil, unauthorized
 		}
-		c, _, oerr := i.Authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret}, from)
+		req.Credentials.ClientID = id
+		c, _, denied, oerr := i.authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret}, from)
+		if denied != nil {
+			i.guardAllowlistDenied(ctx, req, env, denied)
+			return nil, unauthorized
+		}
 		if oerr != nil {
 			return nil, unauthorized
 		}
@@ -207,10 +237,12 @@ func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr)
 			return &gatehouse.Principal{ClientID: c.ID, Environment: envName, AccountID: c.AccountID, Scopes: c.Scopes}, nil
 		}
 	}
+	req.Credentials.Method = AuthBearer
 	c, ok := i.validate(env, credential)
 	if !ok || c.Audience != i.issuerURL(envName) {
 		return nil, unauthorized
 	}
+	req.Credentials.ClientID = c.ClientID
 	if i.bearerLifetime > 0 && c.ExpiresAt-c.IssuedAt > int64(i.bearerLifetime/time.Second) {
 		return nil, unauthorized
 	}
