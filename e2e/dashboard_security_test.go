@@ -68,7 +68,7 @@ func TestDashboardWrongPasswordsLockTheAccountThenBanTheAddress(t *testing.T) {
 	if status := b2.signIn(otherEmail, otherPW); status != http.StatusTooManyRequests || !strings.Contains(b2.text("#signin-error"), "network") {
 		t.Fatalf("after %d failures from one address: status %d, want 429 for the banned address", 6, status)
 	}
-	bans, err := s.Admin.Bans(context.Background())
+	bans, err := s.adminFrom(t, "127.0.0.2").Bans(context.Background()) // the banned address is refused by the admin API too
 	if err != nil {
 		t.Fatal(err)
 	}

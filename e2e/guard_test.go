@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -180,4 +181,15 @@ func TestFailedAdminAPIAuthenticationIsAuditedAndBanned(t *testing.T) {
 	if _, err := s.Admin.Environments(context.Background()); err != nil {
 		t.Fatalf("the admin key from another address stopped working: %v", err)
 	}
+}
+
+// adminFrom returns an admin API client whose connections come from the
+// loopback address local (say 127.0.0.2): an operator at another address
+// than a banned 127.0.0.1, which the admin API refuses like every endpoint.
+func (s *server) adminFrom(t *testing.T, local string) *adminclient.API {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
+	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 30 * time.Second}
+	t.Cleanup(hc.CloseIdleConnections)
+	return adminclient.New(s.URL, s.AdminKey, hc)
 }

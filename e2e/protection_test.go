@@ -243,7 +243,7 @@ func TestSpoofedForwardedForCannotDodgeABan(t *testing.T) {
 					t.Fatalf("X-Forwarded-For %q got %+v, want the ban of 127.0.0.1 to hold", spoof, a)
 				}
 			}
-			list, _ := s.Admin.Bans(context.Background())
+			list, _ := s.adminFrom(t, "127.0.0.2").Bans(context.Background()) // the banned address is refused by the admin API too
 			if len(list) != 1 || list[0].Subject != "127.0.0.1" {
 				t.Fatalf("bans %+v, want 127.0.0.1 (the real peer)", list)
 			}
@@ -388,7 +388,7 @@ func TestTwoServersSharingRedisEnforceOneLimit(t *testing.T) {
 	if got := requestToken(t, b, "sandbox", c.ClientID, c.ClientSecret, ""); got.status != 429 {
 		t.Fatalf("server b answered %+v after server a banned 127.0.0.1", got)
 	}
-	list, err := b.Admin.Bans(context.Background())
+	list, err := b.adminFrom(t, "127.0.0.2").Bans(context.Background()) // the banned address is refused by the admin API too
 	if err != nil || len(list) != 1 {
 		t.Fatalf("bans seen through b: %+v, %v", list, err)
 	}
