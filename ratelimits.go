@@ -1,5 +1,7 @@
 package gatehouse
 
+import "time"
+
 // RateLimits say how many token requests an environment admits, per client
 // and per source IP, as a sustained rate per minute and a burst (the
 // requests admitted at once after a quiet period). A rate of 0 switches that
@@ -53,4 +55,15 @@ func (l RateLimits) Validate() error {
 		}
 	}
 	return nil
+}
+
+// IPBan is a recorded ban of a source address: Subject (an IPv4 address or
+// an IPv6 /64 prefix) may not use the token endpoint, introspection,
+// revocation or the admin API until ExpiresAt.
+type IPBan struct {
+	Subject     string
+	Reason      string
+	Environment string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }

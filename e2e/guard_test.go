@@ -193,3 +193,19 @@ func (s *server) adminFrom(t *testing.T, local string) *adminclient.API {
 	t.Cleanup(hc.CloseIdleConnections)
 	return adminclient.New(s.URL, s.AdminKey, hc)
 }
+
+func TestABanSurvivesARestartOfTheServer(t *testing.T) {
+	cfg := behindProxy()
+	cfg.Protection.BruteForce = app.Threshold{Count: 3, Window: time.Minute}
+	cfg.DataDir = t.TempDir()
+	s := startServer(t, cfg)
+	banByBruteForce(t, s, "198.51.100.70", 3)
+	s.stop() // a graceful stop; kill -9 is TestKill9LosesNoAcknowledgedWrite's business
+	again := startServer(t, cfg)
+	if a := requestToken(t, again, "sandbox", "no-such-client", "x", "198.51.100.70"); a.status != http.StatusTooManyRequests {
+		t.Fatalf("after a restart the banned address got %+v, want 429", a)
+	}
+	if a := requestToken(t, again, "sandbox", "no-such-client", "x", "198.51.100.71"); a.status != http.StatusUnauthorized {
+		t.Fatalf("another address got %+v, want 401", a)
+	}
+}

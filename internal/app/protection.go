@@ -13,12 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/audit"
 	"github.com/gatehouse-dev/gatehouse/internal/bans"
 	"github.com/gatehouse-dev/gatehouse/internal/httpapi"
 	"github.com/gatehouse-dev/gatehouse/internal/metrics"
 	"github.com/gatehouse-dev/gatehouse/internal/protect"
 	"github.com/gatehouse-dev/gatehouse/internal/ratelimit"
+	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
 )
 
@@ -164,6 +166,7 @@ type protection struct {
 	guard    tokens.Guard
 	recorder *audit.Recorder
 	bans     bans.List
+	durable  *bans.Durable // nil without rate limits
 	proxies  httpapi.Proxies
 	metrics  http.Handler
 	redis    *redis.Client
@@ -218,6 +221,16 @@ func (m *Main) openProtection() (*protection, error) {
 			limiter = ratelimit.NewMemory(m.Now)
 			p.bans = bans.NewMemory(m.Now)
 		}
+		// The database is the record of bans; Redis or memory the fast
+		// copy that checks read, re-filled from the record.
+		p.durable = bans.NewDurable(bans.DurableConfig{Fast: p.bans, Store: banRecord{m.store}, Now: m.Now, Logger: m.Logger})
+		p.bans = p.durable
+		lctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := p.durable.Load(lctx)
+		cancel()
+		if err != nil {
+			m.Logger.Warn("could not load the recorded bans; they are loaded once the database and Redis answer", "err", err)
+		}
 		list := p.bans
 		metrics.RegisterActiveBans(reg, func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -241,6 +254,34 @@ func (m *Main) openProtection() (*protection, error) {
 func (p *protection) start(ctx context.Context) {
 	p.wg.Add(1)
 	go func() { defer p.wg.Done(); p.recorder.Run(ctx) }()
+	if p.durable != nil {
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); p.durable.Run(ctx) }()
+	}
+}
+
+// banRecord is the database as the record of bans (bans.Store).
+type banRecord struct{ store *sqlstore.Store }
+
+func (r banRecord) SaveBan(ctx context.Context, b bans.Ban) error {
+	return r.store.SaveBan(ctx, &gatehouse.IPBan{Subject: b.Subject, Reason: b.Reason, Environment: b.Environment,
+		CreatedAt: b.CreatedAt, ExpiresAt: b.ExpiresAt})
+}
+
+func (r banRecord) DeleteBan(ctx context.Context, subject string) (bool, error) {
+	return r.store.DeleteBan(ctx, subject)
+}
+
+func (r banRecord) ActiveBans(ctx context.Context, now time.Time) ([]bans.Ban, error) {
+	list, err := r.store.ActiveBans(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bans.Ban, len(list))
+	for i, b := range list {
+		out[i] = bans.Ban{Subject: b.Subject, Reason: b.Reason, Environment: b.Environment, CreatedAt: b.CreatedAt, ExpiresAt: b.ExpiresAt}
+	}
+	return out, nil
 }
 
 // close waits for the recorder's last writes and closes Redis.

@@ -92,3 +92,7 @@ func (m *Memory) update(change func(map[string]Ban)) {
 	change(next)
 	m.bans.Store(&next)
 }
+
+// Len returns how many bans the list holds, ended ones included until the
+// next change.
+func (m *Memory) Len() int { return len(*m.bans.Load()) }

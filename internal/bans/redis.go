@@ -37,6 +37,10 @@ type Redis struct {
 	cfg       RedisConfig
 	local     *Memory
 	downUntil atomic.Int64
+	// unsynced holds the bans this process could not store in Redis; they
+	// are enforced from here and pushed to Redis as soon as it answers.
+	unsynced *Memory
+	pushing  atomic.Bool
 }
 
 var _ List = (*Redis)(nil)
@@ -55,7 +59,7 @@ func NewRedis(cfg RedisConfig) *Redis {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Redis{cfg: cfg, local: NewMemory(cfg.Now)}
+	return &Redis{cfg: cfg, local: NewMemory(cfg.Now), unsynced: NewMemory(cfg.Now)}
 }
 
 // Add bans b.Subject on every replica until b.ExpiresAt.
@@ -70,10 +74,29 @@ func (r *Redis) Add(ctx context.Context, b Ban) error {
 		return fmt.Errorf("encode ban of %s: %w", b.Subject, err)
 	}
 	if err := r.cfg.Client.Set(ctx, r.cfg.Prefix+b.Subject, v, ttl+time.Second).Err(); err != nil {
+		r.unsynced.Add(ctx, b)
 		r.failed(ctx, err)
 		return fmt.Errorf("store ban of %s in redis: %w", b.Subject, err)
 	}
+	r.unsynced.Lift(ctx, b.Subject)
 	return nil
+}
+
+// pushUnsynced stores in Redis the bans made while it was unreachable.
+func (r *Redis) pushUnsynced(ctx context.Context) {
+	if !r.pushing.CompareAndSwap(false, true) {
+		return
+	}
+	defer r.pushing.Store(false)
+	list, _ := r.unsynced.Bans(ctx)
+	for _, b := range list {
+		if err := r.Add(ctx, b); err != nil {
+			return
+		}
+	}
+	if len(list) > 0 {
+		r.cfg.Logger.Info("redis is back: pushed the bans made while it was unreachable", "bans", len(list))
+	}
 }
 
 // Check returns the active ban of ip's subject, or nil. While Redis is
@@ -83,6 +106,15 @@ func (r *Redis) Check(ctx context.Context, ip netip.Addr) (*Ban, error) {
 		return r.local.Check(ctx, ip)
 	}
 	v, err := r.cfg.Client.Get(ctx, r.cfg.Prefix+SubjectOf(ip)).Bytes()
+	if (err == nil || errors.Is(err, redis.Nil)) && r.unsynced.Len() > 0 {
+		// Redis answers again: it learns the bans it missed, which are
+		// enforced from here until it has them.
+		missed, _ := r.unsynced.Check(ctx, ip)
+		r.pushUnsynced(ctx)
+		if missed != nil {
+			return missed, nil
+		}
+	}
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, nil
@@ -138,6 +170,7 @@ func (r *Redis) Bans(ctx context.Context) ([]Ban, error) {
 // Lift removes the ban of subject on every replica.
 func (r *Redis) Lift(ctx context.Context, subject string) (bool, error) {
 	local, _ := r.local.Lift(ctx, subject)
+	r.unsynced.Lift(ctx, subject)
 	v, err := r.cfg.Client.GetDel(ctx, r.cfg.Prefix+subject).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
