@@ -68,6 +68,9 @@ var (
 	ErrNotFound    = &Error{Code: ENOTFOUND}
 	ErrConflict    = &Error{Code: ECONFLICT}
 	ErrUnavailable = &Error{Code: EUNAVAILABLE}
+	// ErrStorageFull is the unavailable error of a database that has no
+	// space left to write; it matches ErrUnavailable too.
+	ErrStorageFull = &Error{Code: EUNAVAILABLE, Message: "the database cannot write: no space left on its disk"}
 )
 
 // Errorf returns an *Error with the given code and a formatted message.

@@ -239,7 +239,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.http = &http.Server{
 		Handler: httpapi.New(httpapi.Config{
-			Issuer: m.issuer, Admin: admin, Ping: store.Ping, Logger: m.Logger, Dialects: dialects,
+			Issuer: m.issuer, Admin: admin, Ping: storageReady(store), Logger: m.Logger, Dialects: dialects,
 			Proxies: m.protection.proxies, Metrics: metricsHandler, Dashboard: ui,
 			RevocationFeed: httpapi.RevocationFeed{Hub: m.feed},
 		}),
@@ -438,4 +438,15 @@ func (m *Main) release() error {
 		m.store = nil
 	}
 	return errors.Join(errs...)
+}
+
+// storageReady is the readiness check of the store: reachable, and able to
+// write (a database whose disk is full is not ready).
+func storageReady(store *sqlstore.Store) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := store.Ping(ctx); err != nil {
+			return err
+		}
+		return store.CheckWrites(ctx)
+	}
 }

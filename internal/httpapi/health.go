@@ -3,8 +3,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
 )
 
 // healthz answers while the process is up.
@@ -13,7 +16,9 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 when storage is reachable and 503 when it is not.
+// readyz answers 200 when storage is reachable and can write, and 503 when
+// it is unreachable ("storage":"unreachable") or cannot write, its disk
+// being full ("storage":"cannot_write").
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -22,6 +27,10 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.ping(ctx); err != nil {
 		s.logger.Warn("readiness check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
+		if errors.Is(err, gatehouse.ErrStorageFull) {
+			writeBody(w, map[string]string{"status": "unavailable", "storage": "cannot_write", "message": gatehouse.ErrStorageFull.Message})
+			return
+		}
 		writeBody(w, map[string]string{"status": "unavailable", "storage": "unreachable"})
 		return
 	}

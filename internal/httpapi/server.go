@@ -17,7 +17,8 @@ type Config struct {
 	// Dialects are the legacy token endpoints (DefaultDialects for the
 	// documented ones).
 	Dialects Dialects
-	// Ping reports whether storage is reachable, for /readyz.
+	// Ping reports whether storage is reachable and can write, for
+	// /readyz; gatehouse.ErrStorageFull says it cannot write.
 	Ping   func(ctx context.Context) error
 	Logger *slog.Logger
 	// Proxies are the trusted proxies whose forwarding headers name the

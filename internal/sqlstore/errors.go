@@ -25,6 +25,7 @@ const (
 	uniqueViolation             // a row with the same key exists
 	foreignKeyViolation         // a referenced row does not exist
 	unreachable                 // the database cannot be reached or is overloaded
+	storageFull                 // the database has no space left to write
 )
 
 // classify tells what err from either driver means.
@@ -42,6 +43,8 @@ func classify(err error) failure {
 			return foreignKeyViolation
 		default:
 			switch code & 0xff { // the primary result code
+			case sqlite3.SQLITE_FULL:
+				return storageFull
 			case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR:
 				return unreachable
 			}
@@ -52,6 +55,8 @@ func classify(err error) failure {
 			return uniqueViolation
 		case pgErr.Code == "23503": // foreign_key_violation
 			return foreignKeyViolation
+		case pgErr.Code == "53100": // disk_full
+			return storageFull
 		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
 			pgErr.Code == "53300", // too_many_connections
 			pgErr.Code == "57P01", // admin_shutdown
@@ -96,6 +101,8 @@ func dbError(err error, conflict, missing string) error {
 		domain = gatehouse.Errorf(gatehouse.ENOTFOUND, "%s", missing)
 	case unreachable:
 		domain = gatehouse.Errorf(gatehouse.EUNAVAILABLE, "the database is unavailable")
+	case storageFull:
+		return errStorageFull(err)
 	default:
 		return err
 	}

@@ -24,7 +24,8 @@ type Store struct {
 	// tx, when set, is the transaction every statement of this Store runs
 	// in: InTx hands its callback such a Store.
 	tx     *sql.Tx
-	sealer KeySealer // seals signing keys' private keys; nil writes them in the clear
+	sealer KeySealer    // seals signing keys' private keys; nil writes them in the clear
+	health *writeHealth // whether writes succeed (CheckWrites)
 }
 
 // KeySealer encrypts the private keys of signing keys at rest
@@ -151,7 +152,7 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, dialect: sqliteDialect(), now: time.Now}
+	s := &Store{db: db, dialect: sqliteDialect(), now: time.Now, health: &writeHealth{}}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite database: %w", err)
@@ -170,7 +171,7 @@ func openPostgres(dsn string, timeouts Timeouts) (*Store, error) {
 	db.SetMaxIdleConns(5)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(time.Hour)
-	return &Store{db: db, dialect: postgresDialect(), now: time.Now}, nil
+	return &Store{db: db, dialect: postgresDialect(), now: time.Now, health: &writeHealth{}}, nil
 }
 
 // Dialect returns "sqlite" or "postgres", for logs.
@@ -206,10 +207,13 @@ type querier interface {
 type conn struct {
 	q       querier
 	dialect *dialect
+	health  *writeHealth // notes writes refused for want of space
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.dialect.rebind(query), args...)
+	res, err := c.q.ExecContext(ctx, c.dialect.rebind(query), args...)
+	c.health.note(err)
+	return res, err
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -224,9 +228,9 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // transaction the Store is bound to.
 func (s *Store) pool() conn {
 	if s.tx != nil {
-		return conn{q: s.tx, dialect: s.dialect}
+		return conn{q: s.tx, dialect: s.dialect, health: s.health}
 	}
-	return conn{q: s.db, dialect: s.dialect}
+	return conn{q: s.db, dialect: s.dialect, health: s.health}
 }
 
 // inTx runs fn in a transaction and commits it if fn returns nil. On SQLite
@@ -235,17 +239,20 @@ func (s *Store) pool() conn {
 // back as a whole.
 func (s *Store) inTx(ctx context.Context, fn func(tx conn) error) error {
 	if s.tx != nil {
-		return fn(conn{q: s.tx, dialect: s.dialect})
+		return fn(conn{q: s.tx, dialect: s.dialect, health: s.health})
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return dbError(err, "", "")
 	}
-	if err := fn(conn{q: tx, dialect: s.dialect}); err != nil {
+	if err := fn(conn{q: tx, dialect: s.dialect, health: s.health}); err != nil {
 		tx.Rollback()
+		s.health.note(err) // a write refused for want of space
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.health.note(err) // a commit refused for want of space
+	if err != nil {
 		return dbError(err, "", "")
 	}
 	return nil
@@ -280,11 +287,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx gatehouse.Store) error) (er
 			panic(p)
 		}
 	}()
-	if err := fn(&Store{db: s.db, dialect: s.dialect, now: s.now, tx: tx, sealer: s.sealer}); err != nil {
+	if err := fn(&Store{db: s.db, dialect: s.dialect, now: s.now, tx: tx, sealer: s.sealer, health: s.health}); err != nil {
 		tx.Rollback()
+		s.health.note(err) // a write refused for want of space
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.health.note(err) // a commit refused for want of space
+	if err != nil {
 		return dbError(err, "", "")
 	}
 	return nil
