@@ -209,3 +209,29 @@ func TestABanSurvivesARestartOfTheServer(t *testing.T) {
 		t.Fatalf("another address got %+v, want 401", a)
 	}
 }
+
+func TestAForbiddenAdminAPICallIsAudited(t *testing.T) {
+	s := startServer(t, app.Config{})
+	reader := s.createClient(t, wire.CreateClientRequest{Environment: gatehouse.EnvAdmin, Name: "auditor", Scopes: []string{gatehouse.ScopeAdminRead}})
+	api := adminclient.New(s.URL, reader.APIKey, nil)
+	if _, err := api.Environments(context.Background()); err != nil {
+		t.Fatalf("a read with admin:read: %v", err)
+	}
+	_, err := api.CreateAccount(context.Background(), "not-allowed")
+	if err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("a write with admin:read only: %v, want forbidden", err)
+	}
+	events := auditEvents(t, s, adminclient.AuditQuery{Actor: "client:" + reader.ClientID}, 1)
+	var found bool
+	for _, e := range events {
+		if strings.Contains(e.Detail, reader.APIKey) || strings.Contains(e.Detail, reader.ClientSecret) {
+			t.Fatalf("the audit event holds the credential: %+v", e)
+		}
+		if e.Action == "account.create" && e.Outcome == gatehouse.OutcomeDenied && e.SourceIP == "127.0.0.1" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no denied account.create event of the admin:read client: %+v", events)
+	}
+}

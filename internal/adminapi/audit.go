@@ -23,10 +23,24 @@ func serviceAudited(rt route) bool {
 	return false
 }
 
-// refused is called for a request refused before its handler ran (no or
-// bad credential, missing scope). Recording and limiting such calls is the
-// place to do it; today they are answered and logged by writeError only.
-func (h *Handler) refused(r *http.Request, rt route, err error) {}
+// refused is called for a request refused before its handler ran. A call
+// without a valid credential (401) or from a banned address (429) was
+// recorded and counted toward a ban by the authentication itself (the
+// token endpoint's guard); a caller lacking the route's scope (403) is
+// recorded here, reads included, with the route and never a credential.
+func (h *Handler) refused(r *http.Request, rt route, p *gatehouse.Principal, err error) {
+	if h.audit == nil || p == nil || gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+		return
+	}
+	action, object := auditAction(rt, r)
+	e := &gatehouse.AuditEvent{
+		Time: h.now().UTC(), Actor: p.Actor(), SourceIP: remoteIP(r), Action: action, Object: object,
+		Environment: r.PathValue("env"), Outcome: gatehouse.OutcomeDenied, Detail: "error forbidden: missing scope",
+	}
+	if aerr := h.audit.AppendAudit(context.WithoutCancel(r.Context()), e); aerr != nil {
+		h.logger.ErrorContext(r.Context(), "admin API: audit of a refused call failed", "action", action, "err", aerr)
+	}
+}
 
 // auditMutation records a mutation the service did not record: a refused
 // or failed one (who, from where, which route, the error code), or a
@@ -83,7 +97,7 @@ func auditAction(rt route, r *http.Request) (action, object string) {
 	}
 	if len(parts) == 1 || strings.HasSuffix(rt.path, "}") {
 		parts = append(parts, map[string]string{
-			http.MethodPost: "create", http.MethodPut: "update", http.MethodPatch: "update", http.MethodDelete: "delete",
+			http.MethodGet: "read", http.MethodPost: "create", http.MethodPut: "update", http.MethodPatch: "update", http.MethodDelete: "delete",
 		}[rt.method])
 	}
 	return strings.Join(parts, "."), object

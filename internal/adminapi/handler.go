@@ -212,7 +212,7 @@ func (h *Handler) endpoint(rt route) http.Handler {
 		if rt.access != public {
 			var err error
 			if p, err = h.authorize(r, rt.access); err != nil {
-				h.refused(r, rt, err)
+				h.refused(r, rt, p, err)
 				h.writeError(w, r, err)
 				return
 			}
@@ -227,7 +227,8 @@ func (h *Handler) endpoint(rt route) http.Handler {
 
 // authorize authenticates the caller and checks that it may use a route of
 // the given access; the service checks again what it does for whom. The
-// principal carries the caller's address.
+// principal carries the caller's address; it is returned with the
+// forbidden error of a caller lacking the route's scope, for the audit.
 func (h *Handler) authorize(r *http.Request, a access) (*gatehouse.Principal, error) {
 	p, err := h.authenticate(r)
 	if err != nil {
@@ -243,9 +244,9 @@ func (h *Handler) authorize(r *http.Request, a access) (*gatehouse.Principal, er
 	case a == readScope && p.HasScope(gatehouse.ScopeAdminRead):
 		return p, nil
 	case a == readScope:
-		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s or %s", gatehouse.ScopeAdminRead, gatehouse.ScopeAdminWrite)
+		return p, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s or %s", gatehouse.ScopeAdminRead, gatehouse.ScopeAdminWrite)
 	}
-	return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s", gatehouse.ScopeAdminWrite)
+	return p, gatehouse.Errorf(gatehouse.EFORBIDDEN, "this operation needs scope %s", gatehouse.ScopeAdminWrite)
 }
 
 // methodNotAllowed answers a known path asked with a method it does not
