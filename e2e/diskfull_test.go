@@ -22,7 +22,7 @@ import (
 func TestAFullDiskAnswers503AndReadyzSaysSo(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gatehouse.db")
-	s := startServer(t, app.Config{DataDir: dir})
+	s := startServer(t, app.Config{DataDir: dir, Database: "sqlite://" + path})
 	c := s.createClient(t, wire.CreateClientRequest{})
 	s.stop()
 	db, err := sql.Open("sqlite", path)

@@ -76,6 +76,11 @@ func TestDatabaseDownAndFrozenUnderLoad(t *testing.T) {
 	setLimits(t, s, "sandbox", wire.RateLimits{}) // the load is not to be limited
 	c := s.createClient(t, wire.CreateClientRequest{})
 	reusing := s.createClient(t, wire.CreateClientRequest{Name: "wallet"})
+	// The client is in the cache (a standard request, which does not reuse
+	// tokens), but its reusable token was never issued.
+	if a := requestToken(t, s, "sandbox", reusing.ClientID, reusing.ClientSecret, ""); a.status != 200 {
+		t.Fatalf("warming the client cache: %+v", a)
+	}
 	l := startTokenLoad(t, s, c)
 	defer l.end()
 	time.Sleep(300 * time.Millisecond)
