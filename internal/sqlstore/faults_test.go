@@ -12,19 +12,20 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
-// proxiedPostgres returns a migrated store on a fresh schema reached
+// proxiedPostgres returns a store on a fresh migrated schema, reached
 // through a proxy the test can stall, with short timeouts.
 func proxiedPostgres(t *testing.T, timeouts Timeouts) (*Store, *testenv.Proxy) {
 	t.Helper()
-	dsn, proxy := testenv.ProxyURL(t, testenv.PostgresSchema(t))
+	direct := testenv.PostgresSchema(t)
+	if err := openStore(t, direct).Migrate(context.Background()); err != nil { // default timeouts: the machine may be slow
+		t.Fatalf("Migrate: %v", err)
+	}
+	dsn, proxy := testenv.ProxyURL(t, direct)
 	s, err := OpenWithTimeouts(context.Background(), dsn, timeouts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
 	return s, proxy
 }
 
