@@ -306,10 +306,10 @@ func (r *Recorder) reportDropped(kind string, n int, msg string) {
 	if n == 0 {
 		return
 	}
+	r.cfg.Logger.Error(msg, "kind", kind, "dropped", n)
 	if r.cfg.OnWriteDrop != nil {
 		r.cfg.OnWriteDrop(kind, n)
 	}
-	r.cfg.Logger.Error(msg, "kind", kind, "dropped", n)
 }
 
 // Flush waits until Run has returned after its context ended (and so has
