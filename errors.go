@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Application error codes. They are machine-readable and stable: the admin API
@@ -49,6 +50,10 @@ func HTTPStatus(code string) int {
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter, when positive, is how long the caller should wait before
+	// trying again; HTTP edges send it as Retry-After (whole seconds,
+	// rounded up).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

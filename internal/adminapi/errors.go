@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
@@ -17,7 +18,8 @@ const codeMethodNotAllowed = "method_not_allowed"
 // writeError is the one function that writes admin API errors, with the
 // status gatehouse.HTTPStatus gives the code (405 for codeMethodNotAllowed).
 // Internal errors (and errors with a code the table does not know) are logged
-// and shown as "internal error"; an unauthorized answer carries the Bearer
+// and shown as "internal error"; an error with a RetryAfter carries
+// Retry-After; an unauthorized answer carries the Bearer
 // challenge.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, message := gatehouse.ErrorCode(err), gatehouse.ErrorMessage(err)
@@ -30,6 +32,10 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, code, message = http.StatusInternalServerError, gatehouse.EINTERNAL, "internal error"
 	} else if code == gatehouse.EUNAVAILABLE {
 		h.logger.WarnContext(r.Context(), "admin API: storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var appErr *gatehouse.Error
+	if errors.As(err, &appErr) && appErr.RetryAfter > 0 && status != http.StatusInternalServerError {
+		w.Header().Set("Retry-After", strconv.Itoa(int(appErr.RetryAfter.Seconds()+0.999)))
 	}
 	if code == gatehouse.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)

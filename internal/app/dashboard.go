@@ -31,7 +31,9 @@ type DashboardConfig struct {
 }
 
 // DashboardLockoutConfig limits password and code guessing on the
-// dashboard (dashboard.Lockout).
+// dashboard (dashboard.Lockout), and wrong passwords given to reveal a
+// secret through the dashboard or the admin API (manage.RevealLockout,
+// counted apart from sign-ins).
 type DashboardLockoutConfig struct {
 	AccountFailures int           `yaml:"account_failures"`
 	AddressFailures int           `yaml:"address_failures"`

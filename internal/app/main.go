@@ -186,6 +186,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.service = manage.New(manage.Config{
 		Store: store, Rand: m.Rand, Now: m.Now, Logger: m.Logger, MasterKey: m.masterKey,
 		Refresh: m.refreshCache, PublicURL: m.publicURL, Mailer: mailer,
+		// Reveal re-enters a password, so the sign-in lockout limits apply
+		// to it too (with counts of their own).
+		RevealLockout: manage.RevealLockout{
+			UserFailures: m.Config.Dashboard.Lockout.AccountFailures, AddressFailures: m.Config.Dashboard.Lockout.AddressFailures,
+			Window: m.Config.Dashboard.Lockout.Window,
+		},
 	})
 	if err := m.bootstrap(ctx); err != nil {
 		return fmt.Errorf("first-start bootstrap: %w", err)

@@ -42,7 +42,8 @@ func (r *RevealedSecret) APIKey() string {
 // re-enters their own password; an admin API caller names the user. It
 // works only where the environment allows reveal and the secret was sealed
 // when it was made. Every attempt is audited, and the secret is returned
-// only once its audit record is stored.
+// only once its audit record is stored. Wrong passwords lock the email and
+// the source address out for a while (see RevealLockout).
 func (s *Service) RevealSecret(ctx context.Context, p *gatehouse.Principal, id, email, pw string) (*RevealedSecret, error) {
 	email = strings.TrimSpace(email)
 	if email == "" || pw == "" {
@@ -59,7 +60,7 @@ func (s *Service) RevealSecret(ctx context.Context, p *gatehouse.Principal, id, 
 	if !p.IsUser() {
 		event.Detail = "through admin API client " + p.ClientID
 	}
-	revealed, err := s.reveal(ctx, p, c, email, pw)
+	revealed, err := s.guardedReveal(ctx, p, c, email, pw)
 	if err != nil {
 		event.Detail = strings.TrimPrefix(event.Detail+"; "+gatehouse.ErrorMessage(err), "; ")
 		s.auditRefusal(ctx, event, err)
@@ -72,6 +73,27 @@ func (s *Service) RevealSecret(ctx context.Context, p *gatehouse.Principal, id, 
 	}
 	s.logger.InfoContext(ctx, "manage: client secret revealed", "client_id", c.ID, "secret_id", revealed.SecretID, "actor", event.Actor)
 	return revealed, nil
+}
+
+// guardedReveal is reveal behind the wrong-password lockout: a locked-out
+// email or address is refused before its password is checked, a wrong
+// password is counted (and the one that reaches the limit is answered with
+// the lockout), and a right one clears the email's count.
+func (s *Service) guardedReveal(ctx context.Context, p *gatehouse.Principal, c *gatehouse.Client, email, pw string) (*RevealedSecret, error) {
+	if err := s.revealLocked(ctx, email, sourceIP(p)); err != nil {
+		return nil, err
+	}
+	revealed, err := s.reveal(ctx, p, c, email, pw)
+	if errors.Is(err, ErrWrongPassword) {
+		if locked := s.countRevealFailure(ctx, email, sourceIP(p)); locked != nil {
+			return nil, locked
+		}
+		return nil, err
+	}
+	if err == nil {
+		s.clearRevealFailures(ctx, email)
+	}
+	return revealed, err
 }
 
 // reveal re-authenticates the user and opens the client's newest secret.

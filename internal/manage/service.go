@@ -36,6 +36,9 @@ type Config struct {
 	// Mailer sends invitation emails; nil sends none (the inviter passes the
 	// link on).
 	Mailer Mailer
+	// RevealLockout limits wrong reveal passwords; zero fields take the
+	// defaults.
+	RevealLockout RevealLockout
 }
 
 // Service carries out administration for an authenticated principal. It is
@@ -49,6 +52,8 @@ type Service struct {
 	refresh   func(ctx context.Context) error
 	publicURL string
 	mailer    Mailer
+
+	revealLockout RevealLockout
 }
 
 // New returns a Service. It panics if a required Config field is missing,
@@ -65,6 +70,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, rand: cfg.Rand, now: cfg.Now, logger: cfg.Logger, masterKey: cfg.MasterKey,
 		refresh: cfg.Refresh, publicURL: cfg.PublicURL, mailer: cfg.Mailer,
+		revealLockout: cfg.RevealLockout.withDefaults(),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
