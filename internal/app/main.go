@@ -385,6 +385,11 @@ func (m *Main) stopBackground() {
 		m.cancel()
 	}
 	m.wg.Wait()
+	// Re-hashes of imported secrets write to the store (each bounded in
+	// time): let them finish before the store closes.
+	if m.issuer != nil {
+		m.issuer.WaitRehashes()
+	}
 }
 
 // housekeeping prunes what no longer matters: changes older than an hour,
