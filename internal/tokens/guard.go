@@ -145,7 +145,7 @@ func (i *Issuer) authenticateGuarded(ctx context.Context, env string, cr Credent
 			return nil, nil, oerr
 		}
 	}
-	c, e, denied, oerr := i.authenticate(env, cr, from)
+	c, e, _, denied, oerr := i.authenticate(env, cr, from)
 	switch {
 	case denied != nil:
 		i.guardAllowlistDenied(ctx, req, e, denied)

@@ -219,7 +219,7 @@ func (i *Issuer) authenticateBearer(ctx context.Context, req *Request, credentia
 			return nil, unauthorized
 		}
 		req.Credentials.ClientID = id
-		c, _, denied, oerr := i.authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret}, from)
+		c, _, _, denied, oerr := i.authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret}, from)
 		if denied != nil {
 			i.guardAllowlistDenied(ctx, req, env, denied)
 			return nil, unauthorized

@@ -122,7 +122,7 @@ func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 	if err := i.fresh(); err != nil {
 		return nil, err
 	}
-	client, env, denied, oerr := i.authenticate(req.Environment, req.Credentials, req.RemoteIP)
+	client, env, secretID, denied, oerr := i.authenticate(req.Environment, req.Credentials, req.RemoteIP)
 	if denied != nil {
 		i.guardAllowlistDenied(ctx, req, env, denied)
 		return nil, oerr
@@ -163,9 +163,8 @@ func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 	// A reusable token is sealed under the client secret (reuse.go), which a
 	// private_key_jwt client does not send: such clients get fresh tokens.
 	if settings.Reuse && req.Credentials.Method != AuthPrivateKeyJWT {
-		tok, err = i.issueReusable(ctx, env, client, req.Credentials.Secret, settings, scope, aud)
+		tok, err = i.issueReusable(ctx, env, client, req.Credentials.Secret, secretID, settings, scope, aud)
 	} else {
-		secretID := i.match(client, req.Credentials.Secret).ID
 		tok, err = i.mint(env, client, settings, scope, aud, secretID)
 	}
 	if err != nil {
@@ -213,38 +212,42 @@ func audience(c *gatehouse.Client, s gatehouse.TokenSettings, requested []string
 // revocation, the admin API, the revocation feed) goes through it, so no
 // endpoint can skip the allowlist.
 func (i *Issuer) Authenticate(env string, cr Credentials, from netip.Addr) (*gatehouse.Client, *cache.Environment, *Error) {
-	c, e, _, oerr := i.authenticate(env, cr, from)
+	c, e, _, _, oerr := i.authenticate(env, cr, from)
 	return c, e, oerr
 }
 
-// authenticate is Authenticate that also says, when the credentials were
-// right but the address is outside the allowlist, which client refused it
-// (denied, with its environment), so that the token endpoint can record it.
-func (i *Issuer) authenticate(env string, cr Credentials, from netip.Addr) (c *gatehouse.Client, e *cache.Environment, denied *gatehouse.Client, oerr *Error) {
+// authenticate is Authenticate that also returns the id of the secret that
+// matched (0 for private_key_jwt), so that the secret is checked once per
+// request, and says, when the credentials were right but the address is
+// outside the allowlist, which client refused it (denied, with its
+// environment), so that the token endpoint can record it.
+func (i *Issuer) authenticate(env string, cr Credentials, from netip.Addr) (c *gatehouse.Client, e *cache.Environment, secretID int64, denied *gatehouse.Client, oerr *Error) {
 	switch cr.Method {
 	case AuthNone:
-		return nil, nil, nil, NewError(ErrInvalidClient, "client authentication is required")
+		return nil, nil, 0, nil, NewError(ErrInvalidClient, "client authentication is required")
 	case AuthPrivateKeyJWT:
 		c, e, oerr = i.authenticateAssertion(env, cr)
 		if oerr != nil {
-			return nil, nil, nil, oerr
+			return nil, nil, 0, nil, oerr
 		}
 	default:
 		var err error
 		if c, err = i.dir.LookupClient(cr.ClientID); err != nil {
-			return nil, nil, nil, NewError(ErrTemporarilyUnavailable, "the credential store is unreachable; retry later")
+			return nil, nil, 0, nil, NewError(ErrTemporarilyUnavailable, "the credential store is unreachable; retry later")
 		}
-		if !i.match(c, cr.Secret).OK || !c.Active() || (env != "" && c.Environment != env) {
-			return nil, nil, nil, errClientAuth()
+		m := i.match(c, cr.Secret)
+		if !m.OK || !c.Active() || (env != "" && c.Environment != env) {
+			return nil, nil, 0, nil, errClientAuth()
 		}
+		secretID = m.ID
 		if e = i.dir.Environment(c.Environment); e == nil {
-			return nil, nil, nil, errClientAuth()
+			return nil, nil, 0, nil, errClientAuth()
 		}
 	}
 	if !c.AllowsIP(from) {
-		return nil, e, c, errClientAuth()
+		return nil, e, 0, c, errClientAuth()
 	}
-	return c, e, nil, nil
+	return c, e, secretID, nil, nil
 }
 
 // Claims are the claims of a Gatehouse JWT access token (RFC 9068 §2.2).

@@ -85,10 +85,10 @@ func reuseKey(secretID int64, format, scope, aud string) string {
 }
 
 // issueReusable returns the client's live token for scope and aud, or mints,
-// stores and returns a new one.
-func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *gatehouse.Client, secret string,
+// stores and returns a new one; secret is the one the client presented, with
+// id secretID.
+func (i *Issuer) issueReusable(ctx context.Context, env *cache.Environment, c *gatehouse.Client, secret string, secretID int64,
 	s gatehouse.TokenSettings, scope, aud string) (*Token, error) {
-	secretID := i.match(c, secret).ID
 	key := reuseKey(secretID, s.Format, scope, aud)
 	mk := c.ID + "\x00" + key
 	if t, ok := i.reused.get(mk, i.now()); ok {
