@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gatehouse.Store) {
 		{"Sessions", testSessions},
 		{"SecondFactors", testSecondFactors},
 		{"SignInFailures", testSignInFailures},
+		{"IdempotencyKeys", testIdempotencyKeys},
 		{"ChangeFeed", testChangeFeed},
 		{"Concurrency", testConcurrency},
 		{"CredentialLifecycle", testCredentialLifecycle},
