@@ -16,7 +16,8 @@ import (
 const codeMethodNotAllowed = "method_not_allowed"
 
 // writeError is the one function that writes admin API errors, with the
-// status gatehouse.HTTPStatus gives the code (405 for codeMethodNotAllowed).
+// status gatehouse.HTTPStatus gives the code (405 for codeMethodNotAllowed,
+// 422 for codeKeyReused, 409 for codeKeyInProgress).
 // Internal errors (and errors with a code the table does not know) are logged
 // and shown as "internal error"; an error with a RetryAfter carries
 // Retry-After; an unauthorized answer carries the Bearer
@@ -24,8 +25,13 @@ const codeMethodNotAllowed = "method_not_allowed"
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, message := gatehouse.ErrorCode(err), gatehouse.ErrorMessage(err)
 	status := gatehouse.HTTPStatus(code)
-	if code == codeMethodNotAllowed {
+	switch code {
+	case codeMethodNotAllowed:
 		status = http.StatusMethodNotAllowed
+	case codeKeyReused:
+		status = http.StatusUnprocessableEntity
+	case codeKeyInProgress:
+		status = http.StatusConflict
 	}
 	if status == http.StatusInternalServerError {
 		h.logger.ErrorContext(r.Context(), "admin API internal error", "method", r.Method, "path", r.URL.Path, "err", err)

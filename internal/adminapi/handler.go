@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,6 +75,9 @@ type Handler struct {
 	mux          *http.ServeMux
 	audit        gatehouse.AuditAppender
 	bans         bans.List
+	// idem keeps the answers of POSTs sent with an Idempotency-Key; nil
+	// (a store that does not keep them) ignores the header.
+	idem gatehouse.IdempotencyStore
 }
 
 // access is what a route asks of the caller.
@@ -167,6 +171,7 @@ func New(cfg Config) *Handler {
 		audit:        cfg.Audit,
 		bans:         cfg.Bans,
 	}
+	h.idem, _ = cfg.Store.(gatehouse.IdempotencyStore)
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -205,7 +210,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // endpoint wraps a route: it authenticates the caller once, checks the
 // route's scope, runs the handler with the principal (and its address),
 // writes the error the handler returns, and records in the audit log what
-// the service did not (audit.go).
+// the service did not (audit.go). A POST with an Idempotency-Key is run or
+// replayed through idempotent (idempotency.go).
 func (h *Handler) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p *gatehouse.Principal
@@ -217,7 +223,19 @@ func (h *Handler) endpoint(rt route) http.Handler {
 				return
 			}
 		}
-		err := rt.handle(h, w, r, p)
+		var err error
+		if key, ok := r.Header["Idempotency-Key"]; ok && rt.method == http.MethodPost && p != nil && h.idem != nil {
+			err = h.idempotent(w, r, p, strings.Join(key, ","), func(w http.ResponseWriter) error { return rt.handle(h, w, r, p) })
+			var done errAnswered
+			if errors.As(err, &done) {
+				if !done.replayed {
+					h.auditMutation(r, rt, p, done.err)
+				}
+				return
+			}
+		} else {
+			err = rt.handle(h, w, r, p)
+		}
 		if err != nil {
 			h.writeError(w, r, err)
 		}
