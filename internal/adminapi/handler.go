@@ -224,7 +224,7 @@ func (h *Handler) endpoint(rt route) http.Handler {
 			}
 		}
 		var err error
-		if key, ok := r.Header["Idempotency-Key"]; ok && rt.method == http.MethodPost && p != nil && h.idem != nil {
+		if key, ok := r.Header["Idempotency-Key"]; ok && rt.method == http.MethodPost && rt.path != "/admin/v1/import" && p != nil && h.idem != nil {
 			err = h.idempotent(w, r, p, strings.Join(key, ","), func(w http.ResponseWriter) error { return rt.handle(h, w, r, p) })
 			var done errAnswered
 			if errors.As(err, &done) {

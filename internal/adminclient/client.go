@@ -3,6 +3,8 @@ package adminclient
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,6 +36,8 @@ type API struct {
 	base     string
 	adminKey string
 	http     *http.Client
+	// rand makes the Idempotency-Key of each POST.
+	rand io.Reader
 }
 
 // New returns a client of the admin API of the server at baseURL (for
@@ -44,7 +48,17 @@ func New(baseURL, adminKey string, httpClient *http.Client) *API {
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
-	return &API{base: strings.TrimRight(baseURL, "/") + "/admin/v1", adminKey: adminKey, http: httpClient}
+	return &API{base: strings.TrimRight(baseURL, "/") + "/admin/v1", adminKey: adminKey, http: httpClient, rand: crand.Reader}
+}
+
+// idempotencyKey returns a fresh random Idempotency-Key: the server answers
+// a retry of a POST with its key without doing it twice.
+func (c *API) idempotencyKey() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(c.rand, b[:]); err != nil {
+		return "", fmt.Errorf("make an idempotency key: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // Error is an error answer of the admin API. Code is the API's error code
@@ -200,6 +214,13 @@ func (c *API) do(ctx context.Context, method, path string, query url.Values, in,
 	}
 	if c.adminKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.adminKey)
+	}
+	if method == http.MethodPost {
+		key, err := c.idempotencyKey()
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Idempotency-Key", key)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -420,6 +420,9 @@ func (m *Main) housekeeping(ctx context.Context) {
 			m.Logger.Warn("prune used client assertions", "err", err)
 		}
 		m.pruneDashboard(ctx, now)
+		if err := m.store.DeleteOldIdempotencyKeys(ctx, now.Add(-adminapi.IdempotencyTTL)); err != nil {
+			m.Logger.Warn("prune admin API idempotency keys", "err", err)
+		}
 	}
 }
 
