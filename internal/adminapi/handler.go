@@ -76,7 +76,8 @@ type Handler struct {
 	audit        gatehouse.AuditAppender
 	bans         bans.List
 	// idem keeps the answers of POSTs sent with an Idempotency-Key; nil
-	// (a store that does not keep them) ignores the header.
+	// (no master key, or a store that does not keep them) ignores the
+	// header.
 	idem gatehouse.IdempotencyStore
 }
 
@@ -171,7 +172,11 @@ func New(cfg Config) *Handler {
 		audit:        cfg.Audit,
 		bans:         cfg.Bans,
 	}
-	h.idem, _ = cfg.Store.(gatehouse.IdempotencyStore)
+	if cfg.MasterKey != nil {
+		// Stored answers are sealed under the master key; without one
+		// (a server always has one) the header is ignored.
+		h.idem, _ = cfg.Store.(gatehouse.IdempotencyStore)
+	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -224,7 +229,7 @@ func (h *Handler) endpoint(rt route) http.Handler {
 			}
 		}
 		var err error
-		if key, ok := r.Header["Idempotency-Key"]; ok && rt.method == http.MethodPost && rt.path != "/admin/v1/import" && p != nil && h.idem != nil {
+		if key, ok := r.Header["Idempotency-Key"]; ok && idempotentRoute(rt) && p != nil && h.idem != nil {
 			err = h.idempotent(w, r, p, strings.Join(key, ","), func(w http.ResponseWriter) error { return rt.handle(h, w, r, p) })
 			var done errAnswered
 			if errors.As(err, &done) {

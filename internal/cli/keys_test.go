@@ -61,12 +61,13 @@ func TestKeysCommands(t *testing.T) {
 		}
 	})
 
+	// A key id is base64url and may start with "-": "--" ends the flags.
 	t.Run("keys cancel drops the pending next key and refuses the active one", func(t *testing.T) {
-		if _, _, err := run(t, "keys", "cancel", "--server", srv.url, "--env", "sandbox", k.ID); err == nil ||
+		if _, _, err := run(t, "keys", "cancel", "--server", srv.url, "--env", "sandbox", "--", k.ID); err == nil ||
 			!strings.Contains(err.Error(), "not next") {
 			t.Fatalf("cancelling the active key: %v, want a refusal", err)
 		}
-		out, _ := mustRun(t, "keys", "cancel", "--server", srv.url, "--env", "sandbox", rotated.Key.KeyID)
+		out, _ := mustRun(t, "keys", "cancel", "--server", srv.url, "--env", "sandbox", "--", rotated.Key.KeyID)
 		if strings.Contains(out, rotated.Key.KeyID+" ") && strings.Contains(out, "next") {
 			t.Fatalf("the next key is still listed:\n%s", out)
 		}
@@ -87,11 +88,11 @@ func TestKeysCommands(t *testing.T) {
 	})
 
 	t.Run("keys revoke takes the old key out", func(t *testing.T) {
-		if _, _, err := run(t, "keys", "revoke", "--server", srv.url, "--env", "sandbox", now.Key.KeyID); err == nil ||
+		if _, _, err := run(t, "keys", "revoke", "--server", srv.url, "--env", "sandbox", "--", now.Key.KeyID); err == nil ||
 			!strings.Contains(err.Error(), "rotate --now") {
 			t.Fatalf("revoking the active key: %v, want a refusal that says to rotate --now first", err)
 		}
-		out, _ := mustRun(t, "keys", "revoke", "--server", srv.url, "--env", "sandbox", k.ID, "--json")
+		out, _ := mustRun(t, "keys", "revoke", "--server", srv.url, "--env", "sandbox", "--json", "--", k.ID)
 		var list adminclient.SigningKeyList
 		decodeJSON(t, out, &list)
 		for _, item := range list.Items {
