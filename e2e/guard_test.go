@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,8 @@ func TestFailedAdminAPIAuthenticationIsAuditedAndBanned(t *testing.T) {
 	}
 	if resp := get("Bearer " + s.AdminKey); resp.StatusCode != 429 {
 		t.Fatalf("the right admin key from the banned address got %d, want 429", resp.StatusCode)
+	} else if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra <= 0 {
+		t.Fatalf("the banned address's 429 has Retry-After %q, want the seconds left of the ban", resp.Header.Get("Retry-After"))
 	}
 	events := auditEvents(t, s, adminclient.AuditQuery{Action: gatehouse.ActionAuthFailure}, 4)
 	admin := 0

@@ -189,7 +189,7 @@ func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr)
 	req := &Request{Environment: envName, RemoteIP: from, Dialect: EndpointAdminAPI}
 	if i.guard != nil {
 		if oerr := i.guard.Banned(ctx, req, i.dir.Environment(envName)); oerr != nil {
-			return nil, gatehouse.Errorf(gatehouse.ETOOMANYREQUESTS, "%s", oerr.Description)
+			return nil, &gatehouse.Error{Code: gatehouse.ETOOMANYREQUESTS, Message: oerr.Description, RetryAfter: oerr.RetryAfter}
 		}
 	}
 	p, err := i.authenticateBearer(ctx, req, credential)
