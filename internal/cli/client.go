@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
+	"github.com/gatehouse-dev/gatehouse/internal/manage"
 )
 
 // pageSize is how many items a list command asks for per request.
@@ -187,8 +188,8 @@ secrets.`,
   gatehouse client rotate 3fJ9kQ2xVb7LmN0pR5sT --grace 24h --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if grace < 0 {
-				return fmt.Errorf("--grace must not be negative")
+			if grace < 0 || grace > manage.MaxGrace {
+				return fmt.Errorf("--grace %s must be between 0 and %s", lifetimeText(int64(grace/time.Second)), lifetimeText(int64(manage.MaxGrace/time.Second)))
 			}
 			api, err := af.api()
 			if err != nil {

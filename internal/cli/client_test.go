@@ -179,6 +179,11 @@ func TestClientCommands(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+	t.Run("client rotate refuses a grace past 30 days, naming the flag", func(t *testing.T) {
+		if _, _, err := run(t, "client", "rotate", "--server", srv.url, clientID, "--grace", "40d"); err == nil || !strings.Contains(err.Error(), "--grace 40d must be between 0 and 30d") {
+			t.Errorf("--grace 40d: %v, want an error naming --grace and its limit", err)
+		}
+	})
 
 	t.Run("client revoke revokes, and again", func(t *testing.T) {
 		for range 2 {

@@ -60,7 +60,7 @@ the client takes the environment's values again.`,
 				p.Format = wire.Some(format)
 			}
 			if fs.Changed("token-lifetime") {
-				sec, err := parseLifetime(lifetime)
+				sec, err := parseLifetime("--token-lifetime", lifetime)
 				if err != nil {
 					return err
 				}

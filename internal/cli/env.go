@@ -112,7 +112,7 @@ func (s *settingsFlags) patch(fs *pflag.FlagSet) (*wire.TokenSettingsPatch, erro
 		p.Format = wire.Some(s.format)
 	}
 	if fs.Changed("lifetime") {
-		sec, err := parseLifetime(s.lifetime)
+		sec, err := parseLifetime("--lifetime", s.lifetime)
 		if err != nil {
 			return nil, err
 		}
@@ -297,24 +297,37 @@ func printEnvironment(w io.Writer, e *adminclient.Environment, asJSON bool) erro
 	return tw.Flush()
 }
 
-// parseLifetime reads a token lifetime: whole seconds ("3600"), days
-// ("90d") or a Go duration ("15m", "24h"), as whole seconds.
-func parseLifetime(s string) (int64, error) {
+// parseLifetime reads the token lifetime given to flag (say --lifetime):
+// whole seconds ("3600"), days ("90d") or a Go duration ("15m", "24h"), as
+// whole seconds between one second and the longest lifetime a token may
+// have. Its errors name the flag.
+func parseLifetime(flag, s string) (int64, error) {
+	sec, err := parseSeconds(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q must be seconds or a duration such as 15m, 24h or 90d", flag, strings.TrimSpace(s))
+	}
+	if max := int64(gatehouse.MaxTokenLifetime / time.Second); sec < 1 || sec > max {
+		return 0, fmt.Errorf("%s %s must be between 1s and %s", flag, strings.TrimSpace(s), lifetimeText(max))
+	}
+	return sec, nil
+}
+
+// parseSeconds reads whole seconds, days or a Go duration as whole seconds.
+func parseSeconds(s string) (int64, error) {
 	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("--lifetime %q must be seconds or a duration such as 15m, 24h or 90d", s)
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseInt(days, 10, 64)
 		if err != nil || n < 0 || n > 1e6 {
-			return 0, bad
+			return 0, strconv.ErrSyntax
 		}
 		return n * 24 * 3600, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d%time.Second != 0 {
-		return 0, bad
+		return 0, strconv.ErrSyntax
 	}
 	return int64(d / time.Second), nil
 }

@@ -139,7 +139,7 @@ func TestEnvCommands(t *testing.T) {
 	}{
 		{"an update without flags is refused", []string{"env", "update", "sandbox"}, "nothing to change"},
 		{"a bad lifetime is refused before any request", []string{"env", "update", "sandbox", "--lifetime", "soon"}, "lifetime"},
-		{"a lifetime over 90 days is refused by the server", []string{"env", "update", "sandbox", "--lifetime", "91d"}, "90 days"},
+		{"a lifetime over 90 days is refused, naming the flag", []string{"env", "update", "sandbox", "--lifetime", "91d"}, "--lifetime 91d must be between 1s and 90d"},
 		{"an existing environment cannot be created", []string{"env", "create", "--name", "test-clients"}, "already exists"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,12 +158,15 @@ func TestParseLifetime(t *testing.T) {
 		ok   bool
 	}{
 		{"3600", 3600, true}, {"90d", 7776000, true}, {"15m", 900, true}, {"24h", 86400, true},
-		{"1.5s", 0, false}, {"d", 0, false}, {"soon", 0, false},
+		{"1.5s", 0, false}, {"d", 0, false}, {"soon", 0, false}, {"0", 0, false}, {"91d", 0, false},
 	} {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseLifetime(tt.in)
+			got, err := parseLifetime("--token-lifetime", tt.in)
 			if (err == nil) != tt.ok || got != tt.want {
 				t.Fatalf("parseLifetime(%q) = %d, %v", tt.in, got, err)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "--token-lifetime ") {
+				t.Fatalf("parseLifetime(%q): %v, want an error naming the flag", tt.in, err)
 			}
 		})
 	}

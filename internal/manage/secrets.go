@@ -58,7 +58,7 @@ func (s *Service) RenewSecret(ctx context.Context, p *gatehouse.Principal, id st
 
 func (s *Service) rotate(ctx context.Context, p *gatehouse.Principal, id string, grace time.Duration, action string) (*ClientWithSecret, error) {
 	if grace < 0 || grace > MaxGrace {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "grace_seconds must be between 0 and %d", int64(MaxGrace/time.Second))
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "the grace period must be between none and %d days", int64(MaxGrace/(24*time.Hour)))
 	}
 	var secret string
 	var production bool
