@@ -66,6 +66,9 @@ The client secret and API key are printed only this once: store them now.`,
 				return err
 			}
 			req.JWKS, req.PublicKeyPEM = keys.JWKS, keys.PublicKeyPEM
+			if req.AllowedCIDRs, err = cidrFlag(req.AllowedCIDRs); err != nil {
+				return err
+			}
 			api, err := af.api()
 			if err != nil {
 				return err

@@ -168,6 +168,16 @@ func TestClientCommands(t *testing.T) {
 			t.Fatalf("scopes %q, want ledger:read and ledger:write", c.Scopes)
 		}
 	})
+	t.Run("client create and update refuse a bad --allowed-cidr, naming the flag", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"client", "create", "--server", srv.url, "--env", "sandbox", "--name", "cidr", "--allowed-cidr", "10.0.0.0/8,not-a-prefix"},
+			{"client", "update", "--server", srv.url, clientID, "--allowed-cidr", "not-a-prefix"},
+		} {
+			if _, _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), `--allowed-cidr "not-a-prefix"`) {
+				t.Errorf("%s: %v, want an error naming --allowed-cidr", args[1], err)
+			}
+		}
+	})
 	t.Run("client rotate without grace prints the new secret", func(t *testing.T) {
 		out, errOut := mustRun(t, "client", "rotate", "--server", srv.url, clientID)
 		if !strings.Contains(out, "client_secret:") || !strings.Contains(errOut, "shown only this once") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -53,7 +54,11 @@ the client takes the environment's values again.`,
 				req.Audiences = wire.Some(nonEmpty(audiences))
 			}
 			if fs.Changed("allowed-cidr") {
-				req.AllowedCIDRs = wire.Some(nonEmpty(cidrs))
+				list, err := cidrFlag(cidrs)
+				if err != nil {
+					return err
+				}
+				req.AllowedCIDRs = wire.Some(list)
 			}
 			var p wire.TokenSettingsPatch
 			if fs.Changed("token-format") {
@@ -233,6 +238,18 @@ func readPassword(cmd *cobra.Command, email, file string) (string, error) {
 }
 
 // nonEmpty drops empty strings, so that an empty flag value empties a list.
+// cidrFlag reads the values of --allowed-cidr: IP prefixes, blanks left
+// out; an error names the flag.
+func cidrFlag(values []string) ([]string, error) {
+	list := nonEmpty(values)
+	for _, s := range list {
+		if _, err := netip.ParsePrefix(s); err != nil {
+			return nil, fmt.Errorf("--allowed-cidr %q is not an IP prefix such as 203.0.113.0/24 or 2001:db8::/32", s)
+		}
+	}
+	return list, nil
+}
+
 func nonEmpty(list []string) []string {
 	out := make([]string, 0, len(list))
 	for _, s := range list {
