@@ -14,16 +14,6 @@ import (
 // a pending one.
 func testEmergencyKeys(t *testing.T, newStore newStoreFunc) {
 	ctx := context.Background()
-	keysOf := func(t *testing.T, s gatehouse.Store, env string) map[string]*gatehouse.SigningKey {
-		t.Helper()
-		list, err := s.SigningKeys(ctx, env)
-		must(t, "SigningKeys", err)
-		m := map[string]*gatehouse.SigningKey{}
-		for _, k := range list {
-			m[k.ID] = k
-		}
-		return m
-	}
 
 	t.Run("activating a key at once retires the active key and drops the next one", func(t *testing.T) {
 		f := newFixture(t, newStore)
@@ -36,12 +26,12 @@ func testEmergencyKeys(t *testing.T, newStore newStoreFunc) {
 		retired, err := f.store.ActivateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "now", gatehouse.KeyActive, at(2*time.Hour)), removeAt)
 		must(t, "ActivateSigningKey", err)
 		sameFields(t, "retired keys", retired, []string{"old"})
-		keys := keysOf(t, f.store, gatehouse.EnvSandbox)
+		keys := keysByID(t, f.store, gatehouse.EnvSandbox)
 		if len(keys) != 2 || keys["now"].State != gatehouse.KeyActive || keys["old"].State != gatehouse.KeyRetired ||
 			!keys["old"].RemoveAt.Equal(removeAt) {
 			t.Fatalf("sandbox keys after the activation: %v, want now active and old retired until %v", keys, removeAt)
 		}
-		if keysOf(t, f.store, gatehouse.EnvProduction)["prod"].State != gatehouse.KeyActive {
+		if keysByID(t, f.store, gatehouse.EnvProduction)["prod"].State != gatehouse.KeyActive {
 			t.Error("another environment's key changed")
 		}
 		changes, err := f.store.Changes(ctx, before, 10)
@@ -75,7 +65,7 @@ func testEmergencyKeys(t *testing.T, newStore newStoreFunc) {
 		wantCode(t, "revoke the active key", f.store.RevokeSigningKey(ctx, gatehouse.EnvSandbox, "active", at(0), at(time.Hour)), gatehouse.ECONFLICT)
 		wantCode(t, "revoke an unknown key", f.store.RevokeSigningKey(ctx, gatehouse.EnvSandbox, "x", at(0), at(time.Hour)), gatehouse.ENOTFOUND)
 		wantCode(t, "revoke in another environment", f.store.RevokeSigningKey(ctx, gatehouse.EnvProduction, "next", at(0), at(time.Hour)), gatehouse.ENOTFOUND)
-		k := keysOf(t, f.store, gatehouse.EnvSandbox)["retired"]
+		k := keysByID(t, f.store, gatehouse.EnvSandbox)["retired"]
 		if k.State != gatehouse.KeyRevoked || !k.RevokedAt.Equal(at(10*time.Minute)) || !k.RemoveAt.Equal(at(90*time.Hour)) {
 			t.Fatalf("revoked key: state %s revoked %v remove %v, want revoked at +10m, removed at +90h", k.State, k.RevokedAt, k.RemoveAt)
 		}
@@ -103,7 +93,7 @@ func testEmergencyKeys(t *testing.T, newStore newStoreFunc) {
 		wantCode(t, "cancel the active key", f.store.CancelNextSigningKey(ctx, gatehouse.EnvSandbox, "a"), gatehouse.ECONFLICT)
 		wantCode(t, "cancel an unknown key", f.store.CancelNextSigningKey(ctx, gatehouse.EnvSandbox, "x"), gatehouse.ENOTFOUND)
 		must(t, "cancel the next key", f.store.CancelNextSigningKey(ctx, gatehouse.EnvSandbox, "n"))
-		if keys := keysOf(t, f.store, gatehouse.EnvSandbox); len(keys) != 1 || keys["a"] == nil {
+		if keys := keysByID(t, f.store, gatehouse.EnvSandbox); len(keys) != 1 || keys["a"] == nil {
 			t.Fatalf("keys after the cancellation: %v, want the active key only", keys)
 		}
 		must(t, "a new next key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "n2", gatehouse.KeyNext, at(0))))

@@ -15,16 +15,6 @@ import (
 // rotation.
 func testKeyRotation(t *testing.T, newStore newStoreFunc) {
 	ctx := context.Background()
-	states := func(t *testing.T, s gatehouse.Store, env string) map[string]*gatehouse.SigningKey {
-		t.Helper()
-		list, err := s.SigningKeys(ctx, env)
-		must(t, "SigningKeys", err)
-		m := map[string]*gatehouse.SigningKey{}
-		for _, k := range list {
-			m[k.ID] = k
-		}
-		return m
-	}
 
 	t.Run("an environment has at most one next key", func(t *testing.T) {
 		f := newFixture(t, newStore)
@@ -41,64 +31,37 @@ func testKeyRotation(t *testing.T, newStore newStoreFunc) {
 		must(t, "a retired key", f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, "r1", gatehouse.KeyRetired, at(0))))
 		wantCode(t, "moving the retired key back to active",
 			f.store.UpdateSigningKeyState(ctx, gatehouse.EnvSandbox, "r1", gatehouse.KeyRetired, gatehouse.KeyActive, time.Time{}), gatehouse.ECONFLICT)
-		if got := states(t, f.store, gatehouse.EnvSandbox); len(got) != 2 || got["a1"].State != gatehouse.KeyActive {
+		if got := keysByID(t, f.store, gatehouse.EnvSandbox); len(got) != 2 || got["a1"].State != gatehouse.KeyActive {
 			t.Fatalf("sandbox keys %v, want a1 active and r1", got)
 		}
 	})
 
-	t.Run("of concurrent first active keys for one environment exactly one is created", func(t *testing.T) {
-		f := newFixture(t, newStore)
-		const n = 8
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, fmt.Sprintf("a%d", i), gatehouse.KeyActive, at(0)))
-			}()
-		}
-		wg.Wait()
-		created := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				created++
-			case gatehouse.ErrorCode(err) != gatehouse.ECONFLICT:
-				t.Errorf("CreateSigningKey: %v, want nil or a conflict", err)
+	for _, state := range []string{gatehouse.KeyActive, gatehouse.KeyNext} {
+		t.Run("of concurrent "+state+" keys for one environment exactly one is created", func(t *testing.T) {
+			f := newFixture(t, newStore)
+			const n = 8
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			for i := range n {
+				wg.Go(func() {
+					errs[i] = f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, fmt.Sprintf("k%d", i), state, at(0)))
+				})
 			}
-		}
-		if got := len(states(t, f.store, gatehouse.EnvSandbox)); created != 1 || got != 1 {
-			t.Fatalf("%d creations succeeded and the environment has %d keys, want 1 and 1", created, got)
-		}
-	})
-
-	t.Run("of concurrent next keys for one environment exactly one is created", func(t *testing.T) {
-		f := newFixture(t, newStore)
-		const n = 8
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = f.store.CreateSigningKey(ctx, newKey(gatehouse.EnvSandbox, fmt.Sprintf("n%d", i), gatehouse.KeyNext, at(0)))
-			}()
-		}
-		wg.Wait()
-		created := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				created++
-			case gatehouse.ErrorCode(err) != gatehouse.ECONFLICT:
-				t.Errorf("CreateSigningKey: %v, want nil or a conflict", err)
+			wg.Wait()
+			created := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					created++
+				case gatehouse.ErrorCode(err) != gatehouse.ECONFLICT:
+					t.Errorf("CreateSigningKey: %v, want nil or a conflict", err)
+				}
 			}
-		}
-		if got := len(states(t, f.store, gatehouse.EnvSandbox)); created != 1 || got != 1 {
-			t.Fatalf("%d creations succeeded and the environment has %d keys, want 1 and 1", created, got)
-		}
-	})
+			if got := len(keysByID(t, f.store, gatehouse.EnvSandbox)); created != 1 || got != 1 {
+				t.Fatalf("%d creations succeeded and the environment has %d keys, want 1 and 1", created, got)
+			}
+		})
+	}
 
 	t.Run("promoting the next key activates it and retires the active one", func(t *testing.T) {
 		f := newFixture(t, newStore)
@@ -110,14 +73,14 @@ func testKeyRotation(t *testing.T, newStore newStoreFunc) {
 		removeAt := at(48*time.Hour + 7*time.Microsecond)
 		must(t, "PromoteSigningKey", f.store.PromoteSigningKey(ctx, gatehouse.EnvSandbox, "new", removeAt))
 
-		keys := states(t, f.store, gatehouse.EnvSandbox)
+		keys := keysByID(t, f.store, gatehouse.EnvSandbox)
 		if k := keys["new"]; k.State != gatehouse.KeyActive || !k.RemoveAt.IsZero() {
 			t.Errorf("promoted key is %s with RemoveAt %v, want active with none", k.State, k.RemoveAt)
 		}
 		if k := keys["old"]; k.State != gatehouse.KeyRetired || !k.RemoveAt.Equal(removeAt) {
 			t.Errorf("old key is %s with RemoveAt %v, want retired with %v", k.State, k.RemoveAt, removeAt)
 		}
-		if k := states(t, f.store, gatehouse.EnvProduction)["prod"]; k.State != gatehouse.KeyActive {
+		if k := keysByID(t, f.store, gatehouse.EnvProduction)["prod"]; k.State != gatehouse.KeyActive {
 			t.Errorf("the other environment's key is %s, want active", k.State)
 		}
 		changes, err := f.store.Changes(ctx, before, 10)
@@ -171,7 +134,7 @@ func testKeyRotation(t *testing.T, newStore newStoreFunc) {
 		if ok != 1 {
 			t.Fatalf("%d of %d promotions succeeded, want 1", ok, n)
 		}
-		keys := states(t, f.store, gatehouse.EnvSandbox)
+		keys := keysByID(t, f.store, gatehouse.EnvSandbox)
 		if keys["n"].State != gatehouse.KeyActive || keys["a"].State != gatehouse.KeyRetired {
 			t.Fatalf("after the race n is %s and a is %s, want active and retired", keys["n"].State, keys["a"].State)
 		}
@@ -199,13 +162,25 @@ func testKeyRotation(t *testing.T, newStore newStoreFunc) {
 		must(t, "DeleteRemovedSigningKeys", err)
 		sameFields(t, "deleted keys", deleted, []string{"due"})
 		var left []string
-		for id := range states(t, f.store, gatehouse.EnvSandbox) {
+		for id := range keysByID(t, f.store, gatehouse.EnvSandbox) {
 			left = append(left, id)
 		}
 		slices.Sort(left)
 		sameFields(t, "sandbox keys left", left, []string{"active", "later", "next"})
-		if _, ok := states(t, f.store, gatehouse.EnvProduction)["due"]; !ok {
+		if _, ok := keysByID(t, f.store, gatehouse.EnvProduction)["due"]; !ok {
 			t.Error("a key of another environment was deleted")
 		}
 	})
+}
+
+// keysByID returns an environment's signing keys by id.
+func keysByID(t *testing.T, s gatehouse.Store, env string) map[string]*gatehouse.SigningKey {
+	t.Helper()
+	list, err := s.SigningKeys(context.Background(), env)
+	must(t, "SigningKeys", err)
+	m := map[string]*gatehouse.SigningKey{}
+	for _, k := range list {
+		m[k.ID] = k
+	}
+	return m
 }
