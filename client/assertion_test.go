@@ -15,6 +15,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-dev/gatehouse/client"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 func TestPrivateKeyJWTSendsASignedSingleUseAssertion(t *testing.T) {
@@ -33,7 +35,7 @@ func TestPrivateKeyJWTSendsASignedSingleUseAssertion(t *testing.T) {
 	} {
 		t.Run(tc.alg, func(t *testing.T) {
 			srv := newTokenServer(t, 300)
-			clk := &clock{t: time.Now().Truncate(time.Second)}
+			clk := testenv.NewClock(time.Now().Truncate(time.Second))
 			src, err := client.New(client.Config{
 				TokenURL: srv.URL + "/realms/sandbox/protocol/openid-connect/token", ClientID: "cid",
 				AuthMethod: client.PrivateKeyJWT, Signer: tc.signer, SigningAlgorithm: tc.alg, KeyID: "k1",

@@ -12,27 +12,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/client"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 // clock is a clock a test moves by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testenv.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testenv.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // constRand is a Rand that always reads the same byte: 0 draws no jitter
 // off (the shortest wait, half of the backoff), 0xff nearly all.

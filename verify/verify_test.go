@@ -7,25 +7,16 @@ import (
 	"crypto/rand"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 // clock is a test clock moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 func newTestVerifier(t *testing.T, ti *testIssuer, clk *clock, tune func(*Config)) *Verifier {
 	t.Helper()
@@ -43,7 +34,7 @@ func newTestVerifier(t *testing.T, ti *testIssuer, clk *clock, tune func(*Config
 
 func TestVerifyParsesStrictly(t *testing.T) {
 	ti := newTestIssuer(t)
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := testenv.NewClock(time.Unix(1_800_000_000, 0))
 	v := newTestVerifier(t, ti, clk, func(c *Config) { c.TokenCacheSize = -1 })
 	now := clk.Now().Unix()
 	good := ti.sign(t, nil, ti.claims(now))
@@ -96,7 +87,7 @@ func TestVerifyParsesStrictly(t *testing.T) {
 
 func TestUnknownKidsRefetchAtMostOncePerFloor(t *testing.T) {
 	ti := newTestIssuer(t)
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := testenv.NewClock(time.Unix(1_800_000_000, 0))
 	v := newTestVerifier(t, ti, clk, nil)
 	now := clk.Now().Unix()
 	good := ti.sign(t, nil, ti.claims(now))
@@ -139,7 +130,7 @@ func TestUnknownKidsRefetchAtMostOncePerFloor(t *testing.T) {
 
 func TestRevocationsApplyToRememberedTokens(t *testing.T) {
 	ti := newTestIssuer(t)
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := testenv.NewClock(time.Unix(1_800_000_000, 0))
 	v := newTestVerifier(t, ti, clk, nil)
 	tok := ti.sign(t, nil, ti.claims(clk.Now().Unix()))
 	for range 2 { // the second call is answered from the token cache

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,16 +19,12 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
 	"github.com/gatehouse-dev/gatehouse/internal/password"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
+
+	"github.com/gatehouse-dev/gatehouse/internal/testenv"
 )
 
 // clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+type clock = testenv.Clock
 
 // harness is a dashboard on a real SQLite store with one developer user.
 type harness struct {
@@ -72,7 +67,7 @@ func newHarness(t *testing.T, change func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	cfg := Config{
 		Store: st, Bans: bans.NewMemory(clk.Now), Sealer: ring, CookieKey: key,
 		PublicURL: "http://127.0.0.1:8080", Now: clk.Now,
@@ -144,18 +139,18 @@ func TestSessionsEndAfterIdleAndAbsoluteTimeouts(t *testing.T) {
 		t.Fatalf("sign-in: %d", resp.StatusCode)
 	}
 	for i, step := range []time.Duration{29 * time.Minute, 29 * time.Minute} {
-		h.clock.Advance(step)
+		h.clock.Add(step)
 		if !h.signedIn() {
 			t.Fatalf("request %d, %s after the previous one: signed out, want signed in", i+1, step)
 		}
 	}
-	h.clock.Advance(3 * time.Minute) // 61 minutes after sign-in, 3 after the last request
+	h.clock.Add(3 * time.Minute) // 61 minutes after sign-in, 3 after the last request
 	if h.signedIn() {
 		t.Fatal("61 minutes after sign-in with a one-hour absolute timeout: still signed in")
 	}
 
 	h.signIn(h.email, h.pw)
-	h.clock.Advance(30 * time.Minute)
+	h.clock.Add(30 * time.Minute)
 	if h.signedIn() {
 		t.Fatal("30 minutes without a request with a 30-minute idle timeout: still signed in")
 	}
