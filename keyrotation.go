@@ -34,4 +34,9 @@ type SigningKeyRotationStore interface {
 	// CancelNextSigningKey deletes env's next key id, which never signed.
 	// ErrConflict if the key is not next, ErrNotFound if there is none.
 	CancelNextSigningKey(ctx context.Context, env, id string) error
+	// LongestClientTokenLifetime returns the longest token lifetime that a
+	// client of env (whatever its status) sets for itself, zero if none
+	// sets one. It is one indexed read, not a read of every client: an
+	// environment may hold millions, and a rotation must not wait on them.
+	LongestClientTokenLifetime(ctx context.Context, env string) (time.Duration, error)
 }

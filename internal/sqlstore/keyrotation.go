@@ -223,3 +223,17 @@ func keyIDs(ctx context.Context, tx conn, query string, args ...any) ([]string, 
 	}
 	return ids, dbError(rows.Err(), "", "")
 }
+
+// LongestClientTokenLifetime returns the largest token_lifetime_seconds of
+// env's clients, zero if none has one. The partial index
+// clients_token_lifetime holds only the clients that set a lifetime, so the
+// answer is one index probe however many clients env has.
+func (s *Store) LongestClientTokenLifetime(ctx context.Context, env string) (time.Duration, error) {
+	var longest sql.NullInt64
+	err := s.pool().queryRow(ctx, `SELECT MAX(token_lifetime_seconds) FROM clients
+		WHERE environment = ? AND token_lifetime_seconds IS NOT NULL`, env).Scan(&longest)
+	if err != nil {
+		return 0, fmt.Errorf("longest client token lifetime of %s: %w", env, dbError(err, "", ""))
+	}
+	return fromSeconds(longest.Int64), nil
+}

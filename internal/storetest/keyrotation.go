@@ -171,6 +171,37 @@ func testKeyRotation(t *testing.T, newStore newStoreFunc) {
 			t.Error("a key of another environment was deleted")
 		}
 	})
+	t.Run("the longest client token lifetime is the largest override among the environment's clients", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		got, err := f.store.LongestClientTokenLifetime(ctx, gatehouse.EnvSandbox)
+		must(t, "LongestClientTokenLifetime of an environment without clients", err)
+		if got != 0 {
+			t.Fatalf("without clients: %s, want 0", got)
+		}
+		for i, lifetime := range []time.Duration{0, time.Hour, 0, 3 * time.Hour} {
+			c := newClient(fmt.Sprintf("sandbox-%d", i), gatehouse.EnvSandbox, f.account.ID)
+			if lifetime > 0 {
+				c.Tokens.Lifetime = ptr(lifetime)
+			}
+			if i == 3 {
+				c.Status = gatehouse.ClientRevoked // its tokens may still be out there
+			}
+			must(t, "CreateClient "+c.ID, f.store.CreateClient(ctx, c))
+		}
+		other := newClient("production-0", gatehouse.EnvProduction, f.account.ID)
+		other.Tokens.Lifetime = ptr(48 * time.Hour)
+		must(t, "CreateClient in production", f.store.CreateClient(ctx, other))
+		got, err = f.store.LongestClientTokenLifetime(ctx, gatehouse.EnvSandbox)
+		must(t, "LongestClientTokenLifetime", err)
+		if got != 3*time.Hour {
+			t.Fatalf("sandbox: %s, want 3h (the other environment's 48h does not count)", got)
+		}
+		got, err = f.store.LongestClientTokenLifetime(ctx, "nowhere")
+		must(t, "LongestClientTokenLifetime of an unknown environment", err)
+		if got != 0 {
+			t.Fatalf("unknown environment: %s, want 0", got)
+		}
+	})
 }
 
 // keysByID returns an environment's signing keys by id.
