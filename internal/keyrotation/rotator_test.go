@@ -441,3 +441,56 @@ func TestConcurrentRotationOnPostgreSQL(t *testing.T) {
 		t.Fatalf("after concurrent promotion: %d replicas changed something, keys by state %v; want 1 and one active, one retired", changedCount, count)
 	}
 }
+
+// noClientLists is a store on which listing clients fails the test: a
+// rotation must not read every client of an environment, which may hold
+// millions (it once did, and a rotation under load took minutes).
+type noClientLists struct {
+	gatehouse.Store
+	t *testing.T
+}
+
+func (s noClientLists) Clients(context.Context, gatehouse.ClientFilter) ([]*gatehouse.Client, error) {
+	s.t.Error("the rotation listed the environment's clients")
+	return nil, errors.New("listing clients is not allowed here")
+}
+
+func TestRotationReadsNoClientList(t *testing.T) {
+	f := newFixture(t, newSQLiteStore(t))
+	ctx := context.Background()
+	r := f.newRotator(noClientLists{f.store, t})
+	long := 7 * time.Hour
+	c := &gatehouse.Client{
+		ID: "client-2", Environment: "sandbox", AccountID: f.client.AccountID, Name: "long", Status: gatehouse.ClientActive,
+		Tokens:    gatehouse.TokenOverrides{Lifetime: &long},
+		Secrets:   []gatehouse.Secret{{Hash: gatehouse.HashSecret("other"), CreatedAt: f.clock.Now()}},
+		CreatedAt: f.clock.Now(), UpdatedAt: f.clock.Now(),
+	}
+	if err := f.store.CreateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+
+	next, err := r.Rotate(ctx, "sandbox", "")
+	if err != nil {
+		t.Fatalf("Rotate: %v", err)
+	}
+	f.clock.Add(delay)
+	if changed, err := r.Advance(ctx, "sandbox"); err != nil || !changed {
+		t.Fatalf("Advance after the delay: changed %v, %v", changed, err)
+	}
+	// The retired key stays published for the longest client override
+	// (7h), read without listing the clients.
+	if k, want := f.stateOf(t, f.first.ID), f.clock.Now().Add(long+margin); k.State != gatehouse.KeyRetired || !k.RemoveAt.Equal(want) {
+		t.Fatalf("first key is %s with RemoveAt %v, want retired with %v", k.State, k.RemoveAt, want)
+	}
+	now, err := r.RotateNow(ctx, "sandbox", "")
+	if err != nil {
+		t.Fatalf("RotateNow: %v", err)
+	}
+	if k, want := f.stateOf(t, next.ID), f.clock.Now().Add(long+margin); k.State != gatehouse.KeyRetired || !k.RemoveAt.Equal(want) {
+		t.Fatalf("promoted key after RotateNow is %s with RemoveAt %v, want retired with %v", k.State, k.RemoveAt, want)
+	}
+	if k := f.stateOf(t, now.ID); k.State != gatehouse.KeyActive {
+		t.Fatalf("the immediate key is %s, want active", k.State)
+	}
+}
