@@ -38,8 +38,14 @@ type Client struct {
 	// (clientkeys.go); both empty when it uses secrets only.
 	JWKS         string
 	PublicKeyPEM string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// MustRotate marks a client imported from another server without a
+	// usable credential: no secret or API key of it is accepted (the
+	// token endpoint refuses it as it refuses a wrong secret) until its
+	// secret is rotated or renewed, which issues a new one and clears the
+	// flag. Its private_key_jwt keys, if any, still work.
+	MustRotate bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// Version counts the stored writes of the client. UpdateClient is a
 	// compare-and-swap on it, so that a write based on a stale read (an
 	// update racing a rotation or a revocation) fails instead of undoing

@@ -12,7 +12,7 @@ import (
 
 const clientColumns = `id, environment, account_id, name, scopes, audiences, allowed_cidrs,
 	token_format, token_lifetime_seconds, token_reuse, default_audience, status, created_at, updated_at,
-	jwks, public_key_pem, version`
+	jwks, public_key_pem, must_rotate, version`
 
 // CreateClient stores a new client with its secrets, and sets the secrets'
 // IDs. A zero CreatedAt (of the client or a secret) is set to now, a zero
@@ -35,10 +35,10 @@ func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	secrets := s.stampSecrets(c.Secrets)
 	err = s.inTx(ctx, func(tx conn) error {
 		_, err := tx.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			c.ID, c.Environment, c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs,
 			row.format, row.lifetime, row.reuse, row.audience, c.Status, micros(c.CreatedAt), micros(c.UpdatedAt),
-			row.jwks, row.pem)
+			row.jwks, row.pem, c.MustRotate)
 		if err != nil {
 			return dbError(err, fmt.Sprintf("client %s already exists", c.ID),
 				fmt.Sprintf("environment %s or account %d not found", c.Environment, c.AccountID))
@@ -133,10 +133,11 @@ func (s *Store) UpdateClient(ctx context.Context, c *gatehouse.Client) error {
 	err = s.inTx(ctx, func(tx conn) error {
 		res, err := tx.exec(ctx, `UPDATE clients SET account_id = ?, name = ?, scopes = ?, audiences = ?,
 			allowed_cidrs = ?, token_format = ?, token_lifetime_seconds = ?, token_reuse = ?,
-			default_audience = ?, status = ?, updated_at = ?, jwks = ?, public_key_pem = ?, version = version + 1
+			default_audience = ?, status = ?, updated_at = ?, jwks = ?, public_key_pem = ?, must_rotate = ?,
+			version = version + 1
 			WHERE id = ? AND environment = ? AND version = ?`,
 			c.AccountID, c.Name, row.scopes, row.audiences, row.cidrs, row.format, row.lifetime, row.reuse,
-			row.audience, c.Status, micros(c.UpdatedAt), row.jwks, row.pem, c.ID, c.Environment, c.Version)
+			row.audience, c.Status, micros(c.UpdatedAt), row.jwks, row.pem, c.MustRotate, c.ID, c.Environment, c.Version)
 		if err != nil {
 			return dbError(err, "", fmt.Sprintf("account %d not found", c.AccountID))
 		}
@@ -250,7 +251,7 @@ func scanClient(row scanner) (*gatehouse.Client, error) {
 	var r clientRow
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.Environment, &c.AccountID, &c.Name, &r.scopes, &r.audiences, &r.cidrs,
-		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated, &r.jwks, &r.pem, &c.Version)
+		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated, &r.jwks, &r.pem, &c.MustRotate, &c.Version)
 	if err != nil {
 		return nil, err
 	}

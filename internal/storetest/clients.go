@@ -121,6 +121,37 @@ func testClients(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+	t.Run("a must-rotate client reads back must-rotate, and an update clears the flag", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		c := newClient("mustrotate", gatehouse.EnvSandbox, f.account.ID)
+		c.Secrets, c.MustRotate = nil, true
+		must(t, "CreateClient", f.store.CreateClient(ctx, c))
+		got, err := f.store.Client(ctx, c.ID)
+		must(t, "Client", err)
+		sameFields(t, "client", got, c)
+		if !got.MustRotate {
+			t.Fatalf("MustRotate read back false")
+		}
+		list, err := f.store.Clients(ctx, gatehouse.ClientFilter{Environment: gatehouse.EnvSandbox})
+		must(t, "Clients", err)
+		if len(list) != 1 || !list[0].MustRotate {
+			t.Fatalf("Clients = %+v; want the one must-rotate client", list)
+		}
+		got.MustRotate = false
+		got.Secrets = []gatehouse.Secret{{Hash: gatehouse.HashSecret("rotated"), CreatedAt: at(time.Hour)}}
+		must(t, "UpdateClient", f.store.UpdateClient(ctx, got))
+		again, err := f.store.Client(ctx, c.ID)
+		must(t, "Client", err)
+		if again.MustRotate || !again.VerifySecret("rotated", at(time.Hour)) {
+			t.Fatalf("after the rotation: must_rotate %v, secrets %+v", again.MustRotate, again.Secrets)
+		}
+		again.MustRotate = true
+		must(t, "UpdateClient setting the flag", f.store.UpdateClient(ctx, again))
+		if back, err := f.store.Client(ctx, c.ID); err != nil || !back.MustRotate {
+			t.Fatalf("UpdateClient did not store MustRotate true: %v %v", back, err)
+		}
+	})
+
 	t.Run("creating a client whose id is taken is a conflict", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		must(t, "CreateClient", f.store.CreateClient(ctx, newClient("dup", gatehouse.EnvSandbox, f.account.ID)))
