@@ -16,8 +16,10 @@ import (
 
 // Columns are the fields of a row, in CSV headers and JSON Lines objects.
 // scopes and allowed_cidrs are lists: JSON arrays, or strings separated by
-// spaces or commas.
-var Columns = []string{"client_id", "secret", "secret_hash", "api_key", "account", "environment", "scopes", "allowed_cidrs", "name"}
+// spaces or commas. must_rotate is a boolean (JSON true or false; in CSV
+// true, false, yes, no, 1, 0 or empty for false): a row with it true
+// carries no credential and imports its client in the must-rotate state.
+var Columns = []string{"client_id", "secret", "secret_hash", "api_key", "account", "environment", "scopes", "allowed_cidrs", "name", "must_rotate"}
 
 // MaxRows bounds the rows of one file.
 const MaxRows = 1_000_000
@@ -82,11 +84,16 @@ func readCSV(r io.Reader) ([]manage.ImportClient, error) {
 			}
 			return ""
 		}
-		rows = append(rows, manage.ImportClient{
+		row := manage.ImportClient{
 			Line: line, ClientID: get("client_id"), Secret: get("secret"), SecretHash: get("secret_hash"),
 			APIKey: get("api_key"), Account: get("account"), Environment: strings.TrimSpace(get("environment")),
 			Scopes: list(get("scopes")), AllowedCIDRs: list(get("allowed_cidrs")), Name: get("name"),
-		})
+		}
+		var ok bool
+		if row.MustRotate, ok = csvBool(get("must_rotate")); !ok {
+			row.Problem = "must_rotate must be true or false"
+		}
+		rows = append(rows, row)
 	}
 }
 
@@ -101,6 +108,7 @@ type jsonRow struct {
 	Scopes       json.RawMessage `json:"scopes"`
 	AllowedCIDRs json.RawMessage `json:"allowed_cidrs"`
 	Name         string          `json:"name"`
+	MustRotate   bool            `json:"must_rotate"`
 }
 
 func readJSONLines(r *bufio.Reader) ([]manage.ImportClient, error) {
@@ -124,7 +132,7 @@ func readJSONLines(r *bufio.Reader) ([]manage.ImportClient, error) {
 			continue
 		}
 		row := manage.ImportClient{Line: line, ClientID: j.ClientID, Secret: j.Secret, SecretHash: j.SecretHash,
-			APIKey: j.APIKey, Environment: strings.TrimSpace(j.Environment), Name: j.Name}
+			APIKey: j.APIKey, Environment: strings.TrimSpace(j.Environment), Name: j.Name, MustRotate: j.MustRotate}
 		var problems []string
 		var ok bool
 		if row.Account, ok = jsonScalar(j.Account); !ok {
@@ -188,6 +196,17 @@ func jsonList(raw json.RawMessage) ([]string, bool) {
 		return list(s), true
 	}
 	return nil, false
+}
+
+// csvBool reads a CSV boolean: true, yes or 1; false, no, 0 or empty.
+func csvBool(s string) (v, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "1":
+		return true, true
+	case "false", "no", "0", "":
+		return false, true
+	}
+	return false, false
 }
 
 func list(s string) []string {

@@ -73,3 +73,29 @@ func TestJSONLinesRowsAndProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestMustRotateRowsInCSVAndJSONLines(t *testing.T) {
+	csvFile := "client_id,account,environment,must_rotate\n" +
+		"a,Acme,sandbox,true\n" +
+		"b,Acme,sandbox,\n" +
+		"c,Acme,sandbox,perhaps\n"
+	rows, err := importfile.Read(strings.NewReader(csvFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || !rows[0].MustRotate || rows[0].Problem != "" || rows[1].MustRotate || rows[1].Problem != "" {
+		t.Fatalf("rows = %+v", rows)
+	}
+	if rows[2].Problem == "" || strings.Contains(rows[2].Problem, "perhaps") {
+		t.Fatalf("a bad must_rotate = %+v; want a problem that does not echo the value", rows[2])
+	}
+	jsonFile := `{"client_id":"a","account":"Acme","environment":"sandbox","must_rotate":true}` + "\n" +
+		`{"client_id":"b","account":"Acme","environment":"sandbox","must_rotate":"yes"}` + "\n"
+	rows, err = importfile.Read(strings.NewReader(jsonFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || !rows[0].MustRotate || rows[0].Problem != "" || rows[1].Problem == "" {
+		t.Fatalf("rows = %+v", rows)
+	}
+}

@@ -14,7 +14,8 @@ import (
 )
 
 // ImportClient is one client of an import file, as another server knew it.
-// Exactly one of Secret, SecretHash and APIKey carries its credential.
+// Exactly one of Secret, SecretHash and APIKey carries its credential, or,
+// with MustRotate, none does.
 type ImportClient struct {
 	// Line is where the row is in its file (1 for the first line), for the
 	// report.
@@ -31,6 +32,14 @@ type ImportClient struct {
 	Scopes       []string
 	AllowedCIDRs []string
 	Name         string
+	// MustRotate imports a client whose credential the other server did
+	// not give out (a Hydra client list holds no secrets): it is created
+	// with no secret in the must-rotate state (gatehouse.Client.MustRotate),
+	// refused at the token endpoint until its secret is rotated or
+	// renewed. A row with MustRotate carries no credential. For a client
+	// that exists already it changes nothing more than another row would:
+	// the client keeps its secrets and its state.
+	MustRotate bool
 }
 
 // Import outcomes of a row.
@@ -71,9 +80,10 @@ var errDryRun = errors.New("dry run")
 // and credentials, in one transaction: either every row is written or none.
 // Without apply it is a dry run that reports what it would do and writes
 // nothing. A client that exists already has its name, scopes, allowlist and
-// account brought in line, never its secrets (rotate those), so a second run
-// of the same file changes nothing. Any refused row (its reason and line in
-// the report) refuses the whole file. Import is for operators.
+// account brought in line, never its secrets (rotate those) nor its
+// must-rotate state, so a second run of the same file changes nothing. Any
+// refused row (its reason and line in the report) refuses the whole file.
+// Import is for operators.
 func (s *Service) Import(ctx context.Context, p *gatehouse.Principal, rows []ImportClient, apply bool) (*ImportReport, error) {
 	if err := Authorize(p, ActOperate, 0, "the import of clients"); err != nil {
 		return nil, err
@@ -194,6 +204,13 @@ func (im *importer) row(ctx context.Context, r *ImportClient) (ImportResult, err
 	}
 	have, err := im.tx.Client(ctx, want.ID)
 	switch {
+	case errors.Is(err, gatehouse.ErrNotFound) && r.MustRotate:
+		want.MustRotate = true
+		if err := im.tx.CreateClient(ctx, want); err != nil {
+			return res, fmt.Errorf("create client %s: %w", want.ID, err)
+		}
+		res.Action, res.Reason = ImportCreate, "must rotate: no secret until one is issued"
+		return res, nil
 	case errors.Is(err, gatehouse.ErrNotFound):
 		sec, reason := im.s.importedSecret(secret, r.SecretHash)
 		if reason != "" {
@@ -240,8 +257,11 @@ func (s *Service) importedClient(r *ImportClient) (*gatehouse.Client, string, st
 			creds++
 		}
 	}
-	if creds != 1 {
-		return nil, "", "give exactly one of secret, secret_hash and api_key"
+	switch {
+	case r.MustRotate && creds != 0:
+		return nil, "", "a must_rotate row carries no secret, secret_hash or api_key"
+	case !r.MustRotate && creds != 1:
+		return nil, "", "give exactly one of secret, secret_hash and api_key (or none, with must_rotate)"
 	}
 	if r.APIKey != "" {
 		key := strings.TrimSpace(r.APIKey)

@@ -2,7 +2,9 @@ package manage
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -96,5 +98,69 @@ func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
 				t.Fatalf("an update must keep the re-hashed secret: %+v", c)
 			}
 		})
+	}
+}
+
+// TestMustRotateImportAndRotation imports a client without its secret: it
+// is created with none in the must-rotate state, a second run skips it, a
+// must-rotate row for a client that exists keeps its secrets, and renewing
+// (or rotating, with a grace period asked for) issues a secret and clears
+// the flag in the same audited write.
+func TestMustRotateImportAndRotation(t *testing.T) {
+	f := newFixture(t)
+	existing := f.client(t, f.acme.ID)
+	rows := []ImportClient{
+		{Line: 2, ClientID: "hydra-1", MustRotate: true, Account: "Acme", Environment: "sandbox", Scopes: []string{"a:read"}},
+		{Line: 3, ClientID: "hydra-2", MustRotate: true, Account: "Acme", Environment: "sandbox"},
+		{Line: 4, ClientID: existing.Client.ID, MustRotate: true, Account: "Acme", Environment: "sandbox", Name: "app"},
+	}
+	rep, err := f.service.Import(f.ctx, apiWriter(), rows, true)
+	if err != nil || !rep.Applied || rep.Created != 2 || rep.Skipped != 1 {
+		t.Fatalf("import = %+v, %v", rep, err)
+	}
+	for _, id := range []string{"hydra-1", "hydra-2"} {
+		c, err := f.store.Client(f.ctx, id)
+		if err != nil || !c.MustRotate || len(c.Secrets) != 0 {
+			t.Fatalf("%s = %+v, %v; want must-rotate with no secret", id, c, err)
+		}
+	}
+	kept, _ := f.store.Client(f.ctx, existing.Client.ID)
+	if kept.MustRotate || !kept.VerifySecret(existing.Secret, startTime) {
+		t.Fatalf("a must-rotate row changed an existing client: %+v", kept)
+	}
+	if again, err := f.service.Import(f.ctx, apiWriter(), rows, true); err != nil || again.Skipped != 3 || again.Created+again.Updated != 0 {
+		t.Fatalf("second run = %+v, %v", again, err)
+	}
+
+	t.Run("a must-rotate row with a credential is refused", func(t *testing.T) {
+		bad := []ImportClient{{Line: 2, ClientID: "hydra-3", MustRotate: true, Secret: strongOld, Account: "Acme", Environment: "sandbox"}}
+		rep, err := f.service.Import(f.ctx, apiWriter(), bad, true)
+		if err != nil || rep.Applied || rep.Refused != 1 || !strings.Contains(rep.Rows[0].Reason, "must_rotate") ||
+			strings.Contains(rep.Rows[0].Reason, strongOld) {
+			t.Fatalf("report = %+v, %v", rep, err)
+		}
+	})
+
+	for _, tc := range []struct {
+		id     string
+		rotate func(id string) (*ClientWithSecret, error)
+	}{
+		{"hydra-1", func(id string) (*ClientWithSecret, error) { return f.service.RenewSecret(f.ctx, apiWriter(), id) }},
+		{"hydra-2", func(id string) (*ClientWithSecret, error) {
+			return f.service.RotateSecret(f.ctx, apiWriter(), id, time.Hour)
+		}},
+	} {
+		got, err := tc.rotate(tc.id)
+		if err != nil || got.Secret == "" || got.Client.MustRotate || len(got.Client.Secrets) != 1 {
+			t.Fatalf("rotating %s = %+v, %v", tc.id, got, err)
+		}
+		c, _ := f.store.Client(f.ctx, tc.id)
+		if c.MustRotate || !c.VerifySecret(got.Secret, startTime) || len(c.Secrets) != 1 || !c.Secrets[0].ExpiresAt.IsZero() {
+			t.Fatalf("%s after the rotation = %+v", tc.id, c)
+		}
+		events := f.audits(t, "client:"+tc.id)
+		if len(events) == 0 || !strings.Contains(events[len(events)-1].Detail, "must-rotate cleared") {
+			t.Fatalf("%s: audit = %+v; want the rotation recorded with the flag cleared", tc.id, events)
+		}
 	}
 }

@@ -45,7 +45,9 @@ func (s *Service) newSecret(env *gatehouse.Environment, clientID string, now tim
 // RotateSecret gives a client a new secret. For grace the newest current
 // secret stays valid next to it (a client has at most two live secrets);
 // with no grace every old secret dies at once. A revoked client cannot be
-// rotated.
+// rotated. Rotating a must-rotate client (imported without a usable
+// credential) gives it its first accepted secret and clears the flag, in
+// the same write.
 func (s *Service) RotateSecret(ctx context.Context, p *gatehouse.Principal, id string, grace time.Duration) (*ClientWithSecret, error) {
 	return s.rotate(ctx, p, id, grace, "client.rotate")
 }
@@ -72,6 +74,13 @@ func (s *Service) rotate(ctx context.Context, p *gatehouse.Principal, id string,
 		var err error
 		if secret, fresh, err = s.newSecret(env, c.ID, now); err != nil {
 			return "", err
+		}
+		if c.MustRotate {
+			// No secret of a must-rotate client was ever accepted, so
+			// none lives on through a grace period: the new secret is
+			// its only one, and it is accepted from now on.
+			c.Secrets, c.MustRotate = []gatehouse.Secret{fresh}, false
+			return "must-rotate cleared; no grace (no earlier secret was accepted)", nil
 		}
 		c.Secrets = rotateSecrets(c.Secrets, fresh, now, grace)
 		return fmt.Sprintf("grace %s", grace), nil
