@@ -23,7 +23,9 @@ const (
 // Metrics are the server's metrics.
 type Metrics struct {
 	// TokenRequests counts token requests by environment, dialect and
-	// outcome ("success" or the OAuth error code).
+	// outcome ("success", the OAuth error code, or the refusal's own
+	// reason where it has one: "must_rotate" for an invalid_client of a
+	// client that must rotate its secret).
 	TokenRequests *prometheus.CounterVec
 	// TokenLatency is the time the issuing core took per token request.
 	TokenLatency *prometheus.HistogramVec
@@ -52,7 +54,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		TokenRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_token_requests_total",
-			Help: "Token requests by environment, dialect and outcome (success or the OAuth error code).",
+			Help: "Token requests by environment, dialect and outcome (success, the OAuth error code, or must_rotate for an invalid_client of a client that must rotate its secret).",
 		}, []string{"environment", "dialect", "outcome"}),
 		TokenLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gatehouse_token_request_duration_seconds",

@@ -226,17 +226,17 @@ func (g *Guard) allow(ctx context.Context, req *tokens.Request, env *cache.Envir
 // brute-force ban of the source. A request without credentials guessed
 // nothing: it is neither counted nor, except at the admin API (where every
 // refused call is audited), recorded.
-func (g *Guard) AuthFailed(ctx context.Context, req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client) {
+func (g *Guard) AuthFailed(ctx context.Context, req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client, reason string) {
 	if req.Credentials.Method == tokens.AuthNone {
 		if req.Dialect == tokens.EndpointAdminAPI {
-			g.recordAuthFailure(req, env, claimed)
+			g.recordAuthFailure(req, env, claimed, reason)
 		}
 		return
 	}
 	if m := g.cfg.Metrics; m != nil {
 		m.AuthFailures.WithLabelValues(envLabel(env)).Inc()
 	}
-	g.recordAuthFailure(req, env, claimed)
+	g.recordAuthFailure(req, env, claimed, reason)
 	ip := req.RemoteIP.Unmap()
 	if g.cfg.Limiter != nil && g.cfg.BruteForce.Count > 0 && !g.exempt(ip) {
 		g.countTowardBan(ctx, ip, env, kindAuthFail, g.cfg.BruteForce, bans.ReasonBruteForce)
@@ -245,8 +245,9 @@ func (g *Guard) AuthFailed(ctx context.Context, req *tokens.Request, env *cache.
 
 // recordAuthFailure audits a failed authentication: never the credential,
 // and only a client id the directory knows (whatever else was sent as a
-// client id may be a secret pasted in the wrong field).
-func (g *Guard) recordAuthFailure(req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client) {
+// client id may be a secret pasted in the wrong field). A refusal with its
+// own reason (tokens.ReasonMustRotate) says so first in the detail.
+func (g *Guard) recordAuthFailure(req *tokens.Request, env *cache.Environment, claimed *gatehouse.Client, reason string) {
 	if g.cfg.Audit == nil {
 		return
 	}
@@ -267,6 +268,10 @@ func (g *Guard) recordAuthFailure(req *tokens.Request, env *cache.Environment, c
 	if claimed != nil {
 		e.Actor, e.Object, e.AccountID = "client:"+claimed.ID, "client:"+claimed.ID, claimed.AccountID
 		e.Detail = "credentials rejected (" + authMethod(req) + ")" + endpointOf(req)
+	}
+	if reason == tokens.ReasonMustRotate {
+		e.Detail = reason + ": the client was imported without a usable secret; rotate or renew it to issue one (" +
+			authMethod(req) + ")" + endpointOf(req)
 	}
 	g.cfg.Audit.Record(e)
 }
@@ -305,7 +310,10 @@ func (g *Guard) Done(_ context.Context, req *tokens.Request, env *cache.Environm
 		return
 	}
 	outcome := metrics.OutcomeSuccess
-	if oerr != nil {
+	switch {
+	case oerr != nil && oerr.Reason != "":
+		outcome = oerr.Reason
+	case oerr != nil:
 		outcome = oerr.Code
 	}
 	dialect := req.Dialect

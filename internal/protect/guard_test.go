@@ -92,7 +92,7 @@ func TestExemptNetworksAreNeitherLimitedNorBanned(t *testing.T) {
 		if err := f.guard.Admit(ctx, request("10.1.2.3"), f.env, client); err != nil {
 			t.Fatalf("request %d from an exempt network: %v", i, err)
 		}
-		f.guard.AuthFailed(ctx, request("10.1.2.3"), f.env, client)
+		f.guard.AuthFailed(ctx, request("10.1.2.3"), f.env, client, "")
 	}
 	if list, _ := f.bans.Bans(ctx); len(list) != 0 {
 		t.Fatalf("an exempt address was banned: %+v", list)
@@ -134,7 +134,7 @@ func TestAuthFailures(t *testing.T) {
 		r := request("192.0.2.1")
 		r.Credentials = tokens.Credentials{}
 		for range 5 {
-			f.guard.AuthFailed(ctx, r, f.env, nil)
+			f.guard.AuthFailed(ctx, r, f.env, nil, "")
 		}
 		if b, _ := f.bans.Check(ctx, r.RemoteIP); b != nil || len(f.audit.events) != 0 {
 			t.Fatalf("requests without credentials were counted: ban %+v, events %d", b, len(f.audit.events))
@@ -143,7 +143,7 @@ func TestAuthFailures(t *testing.T) {
 	t.Run("an unknown client id is not recorded, since it may be a misplaced secret", func(t *testing.T) {
 		r := request("192.0.2.2")
 		r.Credentials.ClientID = "gh_sbx_secret_pasted_as_id"
-		f.guard.AuthFailed(ctx, r, f.env, nil)
+		f.guard.AuthFailed(ctx, r, f.env, nil, "")
 		e := f.audit.events[len(f.audit.events)-1]
 		if e.Actor != "anonymous" || e.Object != "" || strings.Contains(fmt.Sprintf("%+v", *e), r.Credentials.ClientID) {
 			t.Fatalf("event %+v names the unknown client id", *e)
@@ -151,7 +151,7 @@ func TestAuthFailures(t *testing.T) {
 	})
 	t.Run("a known client's failures are recorded against it and end in a ban", func(t *testing.T) {
 		for range 3 {
-			f.guard.AuthFailed(ctx, request("192.0.2.3"), f.env, client)
+			f.guard.AuthFailed(ctx, request("192.0.2.3"), f.env, client, "")
 		}
 		var failures, banned int
 		for _, e := range f.audit.events {
@@ -174,7 +174,7 @@ func TestAuthFailures(t *testing.T) {
 	})
 	t.Run("IPv6 failures add up per /64", func(t *testing.T) {
 		for i := range 3 {
-			f.guard.AuthFailed(ctx, request(fmt.Sprintf("2001:db8:5:6::%d", i+1)), f.env, client)
+			f.guard.AuthFailed(ctx, request(fmt.Sprintf("2001:db8:5:6::%d", i+1)), f.env, client, "")
 		}
 		if err := f.guard.Admit(ctx, request("2001:db8:5:6::ffff"), f.env, client); err == nil {
 			t.Fatal("three addresses of one /64 guessed past the threshold unbanned")
@@ -191,7 +191,7 @@ func TestWithoutALimiterNothingIsLimitedButUsageCounts(t *testing.T) {
 		if f.guard.Admit(ctx, r, f.env, client) != nil || f.guard.AdmitClient(ctx, r, f.env, client) != nil {
 			t.Fatal("a guard without a limiter refused a request")
 		}
-		f.guard.AuthFailed(ctx, r, f.env, client)
+		f.guard.AuthFailed(ctx, r, f.env, client, "")
 		f.guard.Done(ctx, r, f.env, &tokens.Token{Client: client, Environment: "sandbox"}, nil, time.Millisecond)
 	}
 	if f.audit.used["c1"] != 5 {
@@ -253,3 +253,48 @@ type nopRecorder struct{}
 
 func (*nopRecorder) Record(*gatehouse.AuditEvent)                {}
 func (*nopRecorder) ClientUsed(string, string, int64, time.Time) {}
+
+func TestMustRotateRefusalsAreRecordedWithTheirReason(t *testing.T) {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	f := newGuard(t, Config{Metrics: metrics.New(reg)}, gatehouse.DefaultRateLimits())
+	r := request("192.0.2.40")
+	refusal := &tokens.Error{Code: tokens.ErrInvalidClient, Description: "client authentication failed", Status: 401,
+		Reason: tokens.ReasonMustRotate}
+	f.guard.AuthFailed(ctx, r, f.env, client, tokens.ReasonMustRotate)
+	f.guard.Done(ctx, r, f.env, nil, refusal, time.Millisecond)
+	f.guard.AuthFailed(ctx, r, f.env, client, "")
+	f.guard.Done(ctx, r, f.env, nil, &tokens.Error{Code: tokens.ErrInvalidClient, Status: 401}, time.Millisecond)
+
+	if len(f.audit.events) != 2 {
+		t.Fatalf("%d events, want 2", len(f.audit.events))
+	}
+	mustRotate, plain := f.audit.events[0], f.audit.events[1]
+	if mustRotate.Action != gatehouse.ActionAuthFailure || mustRotate.Object != "client:c1" ||
+		!strings.HasPrefix(mustRotate.Detail, tokens.ReasonMustRotate+":") {
+		t.Fatalf("the must-rotate refusal was recorded as %+v", *mustRotate)
+	}
+	if strings.Contains(plain.Detail, tokens.ReasonMustRotate) {
+		t.Fatalf("a plain failure was recorded as %+v", *plain)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[string]float64{}
+	for _, mf := range families {
+		if mf.GetName() != "gatehouse_token_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					outcomes[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if outcomes[tokens.ReasonMustRotate] != 1 || outcomes[tokens.ErrInvalidClient] != 1 {
+		t.Fatalf("token request outcomes %v; want one must_rotate and one invalid_client", outcomes)
+	}
+}

@@ -27,7 +27,20 @@ type Error struct {
 	Status      int
 	// RetryAfter, when positive, is sent as a Retry-After header.
 	RetryAfter time.Duration
+	// Reason is the server's own code for a refusal that has one
+	// (ReasonMustRotate), for its records (the audit log, the outcome
+	// label of the token metrics); it is never sent, so a refusal with a
+	// reason answers exactly as one without.
+	Reason string
 }
+
+// Reasons of refusals, recorded but never sent (Error.Reason).
+const (
+	// ReasonMustRotate refuses a secret or API key of a client in the
+	// must-rotate state (gatehouse.Client.MustRotate): imported without a
+	// usable credential, it has none until its secret is rotated.
+	ReasonMustRotate = "must_rotate"
+)
 
 // Error implements the error interface.
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Description) }
@@ -66,3 +79,11 @@ func ErrUnknownEnvironment(name string) *Error {
 // errClientAuth is the one answer to every client authentication failure, so
 // that nothing tells an unknown client from a wrong secret.
 func errClientAuth() *Error { return NewError(ErrInvalidClient, "client authentication failed") }
+
+// errMustRotate is errClientAuth for a must-rotate client: the same answer,
+// with its own reason for the records.
+func errMustRotate() *Error {
+	e := errClientAuth()
+	e.Reason = ReasonMustRotate
+	return e
+}

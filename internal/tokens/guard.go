@@ -33,8 +33,9 @@ type Guard interface {
 	// AdmitClient runs once the client is authenticated: the client's own
 	// limit.
 	AdmitClient(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client) *Error
-	// AuthFailed records a failed client authentication.
-	AuthFailed(ctx context.Context, req *Request, env *cache.Environment, claimed *gatehouse.Client)
+	// AuthFailed records a failed client authentication; reason is the
+	// refusal's own code when it has one (Error.Reason), "" otherwise.
+	AuthFailed(ctx context.Context, req *Request, env *cache.Environment, claimed *gatehouse.Client, reason string)
 	// AllowlistDenied records an authenticated client refused because the
 	// request came from outside its IP allowlist.
 	AllowlistDenied(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client)
@@ -76,11 +77,12 @@ func (i *Issuer) requestTarget(req *Request) (*gatehouse.Client, *cache.Environm
 	return claimed, nil
 }
 
-// guardAuthFailed tells the guard that client authentication failed.
-func (i *Issuer) guardAuthFailed(ctx context.Context, req *Request) {
+// guardAuthFailed tells the guard that client authentication failed, and
+// why when the refusal has its own reason.
+func (i *Issuer) guardAuthFailed(ctx context.Context, req *Request, reason string) {
 	if i.guard != nil {
 		claimed, env := i.requestTarget(req)
-		i.guard.AuthFailed(ctx, req, env, claimed)
+		i.guard.AuthFailed(ctx, req, env, claimed, reason)
 	}
 }
 
@@ -150,7 +152,7 @@ func (i *Issuer) authenticateGuarded(ctx context.Context, env string, cr Credent
 	case denied != nil:
 		i.guardAllowlistDenied(ctx, req, e, denied)
 	case oerr != nil:
-		i.guardAuthFailed(ctx, req)
+		i.guardAuthFailed(ctx, req, oerr.Reason)
 	}
 	return c, e, oerr
 }

@@ -194,7 +194,7 @@ func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr)
 	}
 	p, err := i.authenticateBearer(ctx, req, credential)
 	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
-		i.guardAuthFailed(ctx, req)
+		i.guardAuthFailed(ctx, req, "")
 	}
 	return p, err
 }

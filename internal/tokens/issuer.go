@@ -128,14 +128,14 @@ func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 		return nil, oerr
 	}
 	if oerr != nil {
-		i.guardAuthFailed(ctx, req)
+		i.guardAuthFailed(ctx, req, oerr.Reason)
 		return nil, oerr
 	}
 	if req.Settings != nil && !req.Settings.Serves(env.Name) {
 		// The legacy dialects know nothing of scopes narrower than a
 		// client's and issue long-lived tokens: they never serve the admin
 		// environment, nor one the configuration keeps them out of.
-		i.guardAuthFailed(ctx, req)
+		i.guardAuthFailed(ctx, req, "")
 		return nil, errClientAuth()
 	}
 	if oerr := i.guardAdmitClient(ctx, req, env, client); oerr != nil {
@@ -236,6 +236,11 @@ func (i *Issuer) authenticate(env string, cr Credentials, from netip.Addr) (c *g
 			return nil, nil, 0, nil, NewError(ErrTemporarilyUnavailable, "the credential store is unreachable; retry later")
 		}
 		m := i.match(c, cr.Secret)
+		if c != nil && c.MustRotate && c.Active() && (env == "" || c.Environment == env) {
+			// No secret of a must-rotate client is accepted, whatever was
+			// sent; the answer is that of a wrong secret.
+			return nil, nil, 0, nil, errMustRotate()
+		}
 		if !m.OK || !c.Active() || (env != "" && c.Environment != env) {
 			return nil, nil, 0, nil, errClientAuth()
 		}
