@@ -135,6 +135,7 @@ func clientJSON(c *gatehouse.Client) wire.Client {
 	out := wire.Client{
 		ClientID:     c.ID,
 		LegacyAPIKey: gatehouse.IsLegacyKeyClient(c.ID),
+		MustRotate:   c.MustRotate,
 		Environment:  c.Environment,
 		AccountID:    c.AccountID,
 		Name:         c.Name,

@@ -262,6 +262,9 @@ func printClient(w io.Writer, c *adminclient.Client) {
 	if c.LegacyAPIKey {
 		fmt.Fprintf(tw, "legacy_api_key:\tyes: another server's key, imported; replace it with a new client and revoke this one\n")
 	}
+	if c.MustRotate {
+		fmt.Fprintf(tw, "must_rotate:\tyes: imported without its secret, it gets no token until `gatehouse client rotate %s` issues one\n", c.ClientID)
+	}
 	writeClientFields(tw, c)
 	tw.Flush()
 }
@@ -287,14 +290,29 @@ func writeClientFields(w io.Writer, c *adminclient.Client) {
 	}
 }
 
-// printClientTable writes clients as a table.
+// printClientTable writes clients as a table. FLAGS names what an
+// operator should act on: must-rotate (imported without its secret: rotate
+// it) and legacy-key (another server's API key: replace the client).
 func printClientTable(w io.Writer, clients []adminclient.Client) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT ID\tENVIRONMENT\tACCOUNT\tSTATUS\tNAME\tSCOPES")
+	fmt.Fprintln(tw, "CLIENT ID\tENVIRONMENT\tACCOUNT\tSTATUS\tNAME\tSCOPES\tFLAGS")
 	for _, c := range clients {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", c.ClientID, c.Environment, c.AccountID, c.Status, c.Name, listOrDash(c.Scopes))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", c.ClientID, c.Environment, c.AccountID, c.Status, c.Name,
+			listOrDash(c.Scopes), clientFlags(&c))
 	}
 	tw.Flush()
+}
+
+// clientFlags is the FLAGS cell of a client: what it is marked with, or -.
+func clientFlags(c *adminclient.Client) string {
+	var flags []string
+	if c.MustRotate {
+		flags = append(flags, "must-rotate")
+	}
+	if c.LegacyAPIKey {
+		flags = append(flags, "legacy-key")
+	}
+	return listOrDash(flags)
 }
 
 // liveSecretsEnding says what a rotation of client id ends beyond the

@@ -69,7 +69,11 @@ type Client struct {
 	// LegacyAPIKey marks a client imported with another server's API key
 	// (no Gatehouse prefix or checksum): it works, and should be replaced by
 	// a new client.
-	LegacyAPIKey bool     `json:"legacy_api_key,omitempty"`
+	LegacyAPIKey bool `json:"legacy_api_key,omitempty"`
+	// MustRotate marks a client imported without a usable credential: no
+	// secret or API key of it is accepted until its secret is rotated
+	// (POST .../rotate), which issues one and clears the mark.
+	MustRotate   bool     `json:"must_rotate,omitempty"`
 	Environment  string   `json:"environment"`
 	AccountID    int64    `json:"account_id"`
 	Name         string   `json:"name"`
