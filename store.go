@@ -15,7 +15,9 @@ type EnvironmentStore interface {
 
 // AccountStore keeps accounts.
 type AccountStore interface {
-	// CreateAccount stores a new account and sets its ID and CreatedAt.
+	// CreateAccount stores a new account and sets its ID and CreatedAt. An
+	// account given an ID keeps it (ErrConflict if taken) and later accounts
+	// get larger ids.
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id int64) (*Account, error)
 	Accounts(ctx context.Context, f AccountFilter) ([]*Account, error)

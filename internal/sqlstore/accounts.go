@@ -7,8 +7,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse"
 )
 
-// CreateAccount stores a new account and sets its ID, and its CreatedAt to
-// now if it is zero. Accounts are not part of the change feed: the token
+// CreateAccount stores a new account and sets its ID (unless it has one:
+// then it is stored under that id, ErrConflict if taken), and its CreatedAt
+// to now if it is zero. Accounts are not part of the change feed: the token
 // path never reads them.
 func (s *Store) CreateAccount(ctx context.Context, a *gatehouse.Account) error {
 	if err := a.Validate(); err != nil {
@@ -17,10 +18,38 @@ func (s *Store) CreateAccount(ctx context.Context, a *gatehouse.Account) error {
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = s.stamp(a.CreatedAt)
 	}
+	if a.ID < 0 {
+		return gatehouse.Errorf(gatehouse.EINVALID, "account id %d must be positive", a.ID)
+	}
+	if a.ID > 0 {
+		return s.createAccountWithID(ctx, a)
+	}
 	err := s.pool().queryRow(ctx, `INSERT INTO accounts (name, created_at) VALUES (?, ?) RETURNING id`,
 		a.Name, micros(a.CreatedAt)).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("create account %q: %w", a.Name, dbError(err, "", ""))
+	}
+	return nil
+}
+
+// createAccountWithID stores an account under the id it was given (an
+// account moved from another server keeps its id, which legacy dialects
+// return), and moves the id sequence past it so that later accounts do not
+// collide with it.
+func (s *Store) createAccountWithID(ctx context.Context, a *gatehouse.Account) error {
+	err := s.inTx(ctx, func(tx conn) error {
+		_, err := tx.exec(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`, a.ID, a.Name, micros(a.CreatedAt))
+		if err != nil {
+			return dbError(err, fmt.Sprintf("account %d already exists", a.ID), "")
+		}
+		// SQLite's AUTOINCREMENT follows the largest id by itself.
+		if s.dialect.name == dialectPostgres {
+			_, err = tx.exec(ctx, `SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT MAX(id) FROM accounts))`)
+		}
+		return dbError(err, "", "")
+	})
+	if err != nil {
+		return fmt.Errorf("create account %d %q: %w", a.ID, a.Name, err)
 	}
 	return nil
 }

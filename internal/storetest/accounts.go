@@ -64,6 +64,24 @@ func testAccounts(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+	t.Run("an account given an id keeps it, a taken id conflicts, and later accounts get larger ids", func(t *testing.T) {
+		s := newStore(t)
+		first := &gatehouse.Account{Name: "first"}
+		must(t, "CreateAccount", s.CreateAccount(ctx, first))
+		moved := &gatehouse.Account{ID: first.ID + 40, Name: "moved", CreatedAt: at(time.Second)}
+		must(t, "CreateAccount with an id", s.CreateAccount(ctx, moved))
+		got, err := s.Account(ctx, first.ID+40)
+		must(t, "Account", err)
+		sameFields(t, "moved account", got, moved)
+		wantCode(t, "CreateAccount with a taken id", s.CreateAccount(ctx, &gatehouse.Account{ID: first.ID, Name: "again"}), gatehouse.ECONFLICT)
+		next := &gatehouse.Account{Name: "next"}
+		must(t, "CreateAccount after", s.CreateAccount(ctx, next))
+		if next.ID <= moved.ID {
+			t.Errorf("the next account got id %d, want one above the given id %d", next.ID, moved.ID)
+		}
+		wantCode(t, "CreateAccount with a negative id", s.CreateAccount(ctx, &gatehouse.Account{ID: -3, Name: "neg"}), gatehouse.EINVALID)
+	})
+
 	t.Run("an unknown account is not found", func(t *testing.T) {
 		s := newStore(t)
 		_, err := s.Account(ctx, 424242)
