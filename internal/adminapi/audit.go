@@ -17,7 +17,8 @@ func serviceAudited(rt route) bool {
 	case strings.HasPrefix(rt.path, Prefix+"environments/{env}/keys"):
 		return false // signing keys
 	case strings.HasPrefix(rt.path, Prefix+"clients"), strings.HasPrefix(rt.path, Prefix+"accounts"),
-		strings.HasPrefix(rt.path, Prefix+"environments"), strings.HasPrefix(rt.path, Prefix+"invitations"):
+		strings.HasPrefix(rt.path, Prefix+"environments"), strings.HasPrefix(rt.path, Prefix+"invitations"),
+		rt.path == Prefix+"apply":
 		return true
 	}
 	return false

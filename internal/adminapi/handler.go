@@ -138,6 +138,8 @@ func routes() []route {
 		{http.MethodPost, "/admin/v1/clients/{client_id}/reveal", writeScope, (*Handler).revealClientSecret},
 		{http.MethodGet, "/admin/v1/clients/{client_id}/usage", readScope, (*Handler).clientUsage},
 		{http.MethodPost, "/admin/v1/import", writeScope, (*Handler).importClients},
+		{http.MethodGet, "/admin/v1/export", readScope, (*Handler).exportDocument},
+		{http.MethodPost, "/admin/v1/apply", writeScope, (*Handler).applyDocument},
 		{http.MethodGet, "/admin/v1/bans", readScope, (*Handler).listBans},
 		{http.MethodDelete, "/admin/v1/bans/{subject}", writeScope, (*Handler).liftBan},
 		{http.MethodGet, "/admin/v1/audit", readScope, (*Handler).listAudit},

@@ -35,11 +35,12 @@ const (
 )
 
 // idempotentRoute reports whether a route honours Idempotency-Key: every
-// POST but an import (whose file may exceed the request size kept for the
-// comparison) and a reveal (which changes nothing, and whose every showing
+// POST but an import or an apply (whose file may exceed the request size
+// kept for the comparison; applying a file again changes nothing anyway)
+// and a reveal (which changes nothing, and whose every showing
 // of a secret must be audited and pass the password lockout).
 func idempotentRoute(rt route) bool {
-	return rt.method == http.MethodPost && rt.path != "/admin/v1/import" && !strings.HasSuffix(rt.path, "/reveal")
+	return rt.method == http.MethodPost && rt.path != "/admin/v1/import" && rt.path != "/admin/v1/apply" && !strings.HasSuffix(rt.path, "/reveal")
 }
 
 // idempotent runs handle for an Idempotency-Key request of p, or replays the

@@ -55,6 +55,8 @@ func NewRootCommand() *cobra.Command {
 		newAuditCommand(),
 		newGatewayCommand(),
 		newImportCommand(),
+		newExportCommand(),
+		newApplyCommand(),
 	)
 	refuseUnknownSubcommands(root)
 	return root

@@ -6,12 +6,17 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/gatefile"
@@ -379,6 +384,87 @@ func TestApplyGeneratesSecretsAndLogsNone(t *testing.T) {
 	for _, ev := range f.audits(t, "client:"+cred.ClientID) {
 		if strings.Contains(ev.Detail, cred.Secret) {
 			t.Fatal("an audit record holds the generated secret")
+		}
+	}
+}
+
+// schemaValidator compiles docs/gatehouse-file.schema.json, asserting
+// formats (date-time).
+func schemaValidator(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "docs", "gatehouse-file.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatalf("the schema is not JSON: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("gatehouse-file.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("gatehouse-file.schema.json")
+	if err != nil {
+		t.Fatalf("the schema does not compile: %v", err)
+	}
+	return sch
+}
+
+// validateYAML validates a YAML Gatehouse file against the schema.
+func validateYAML(t *testing.T, sch *jsonschema.Schema, file string) error {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal([]byte(file), &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v) // timestamps become RFC 3339 strings
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch.Validate(inst)
+}
+
+// TestExportedFileMatchesTheSchema: what export writes, with every kind of
+// object and field, is valid under the documented JSON Schema, and so is a
+// hand-written file with secret references; files the server refuses for
+// their shape are invalid under it too.
+func TestExportedFileMatchesTheSchema(t *testing.T) {
+	sch := schemaValidator(t)
+	f := newFixture(t)
+	populate(t, f)
+	for _, o := range []ExportOptions{{IncludeHashes: true}, {}, {Environment: "staging", AccountID: 3}} {
+		file := f.export(t, o)
+		if err := validateYAML(t, sch, file); err != nil {
+			t.Fatalf("the export (%+v) does not match the schema: %v\n%s", o, err, file)
+		}
+	}
+	valid := "version: 1\nclients:\n  - id: acme-ledger\n    environment: sandbox\n    account: 1\n    name: ledger\n    secret_from_env: LEDGER_SECRET\n"
+	if err := validateYAML(t, sch, valid); err != nil {
+		t.Fatalf("a file with a secret reference: %v", err)
+	}
+	for name, file := range map[string]string{
+		"an unknown field":       "version: 1\nclients:\n  - id: a\n    environment: sandbox\n    account: 1\n    name: n\n    colour: red\n",
+		"the admin environment":  "version: 1\nenvironments:\n  - name: admin\n",
+		"two secret references":  valid + "    secret_from_file: x\n",
+		"a plain secret":         "version: 1\nclients:\n  - id: a\n    environment: sandbox\n    account: 1\n    name: n\n    secret: s3cr3t\n",
+		"a bad hash":             "version: 1\nclients:\n  - id: a\n    environment: sandbox\n    account: 1\n    name: n\n    secrets:\n      - sha256: XYZ\n        created_at: 2026-01-01T00:00:00Z\n",
+		"another version":        "version: 2\n",
+		"a user without account": "version: 1\nusers:\n  - email: a@b.example\n    role: owner\n",
+	} {
+		if err := validateYAML(t, sch, file); err == nil {
+			t.Errorf("the schema accepts %s", name)
+		}
+		if d, err := gatefile.Decode(strings.NewReader(file)); err == nil {
+			if err := checkDocument(d); err == nil && name != "two secret references" {
+				t.Errorf("the service accepts %s", name)
+			}
 		}
 	}
 }
