@@ -84,6 +84,9 @@ type Client struct {
 	Tokens       *TokenOverrides `json:"tokens,omitempty" yaml:"tokens,omitempty"`
 	JWKS         string          `json:"jwks,omitempty" yaml:"jwks,omitempty"`
 	PublicKeyPEM string          `json:"public_key_pem,omitempty" yaml:"public_key_pem,omitempty"`
+	// MustRotate marks a client imported without a usable credential: no
+	// secret of it is accepted until one is issued.
+	MustRotate bool `json:"must_rotate,omitempty" yaml:"must_rotate,omitempty"`
 	// Secrets are the stored hashes of the client's secrets (export
 	// --include-hashes); absent, the secrets of an existing client are left
 	// as they are.

@@ -133,6 +133,7 @@ func fileClient(c *gatehouse.Client, hashes bool) gatefile.Client {
 	fc := gatefile.Client{
 		ID: c.ID, Environment: c.Environment, Account: c.AccountID, Name: c.Name, Status: c.Status,
 		Scopes: slices.Clone(c.Scopes), Audiences: slices.Clone(c.Audiences), JWKS: c.JWKS, PublicKeyPEM: c.PublicKeyPEM,
+		MustRotate: c.MustRotate,
 	}
 	for _, p := range c.AllowedCIDRs {
 		fc.AllowedCIDRs = append(fc.AllowedCIDRs, p.String())
@@ -586,6 +587,10 @@ func desiredClient(fc *gatefile.Client, path string, now time.Time) (*gatehouse.
 		// The CLI resolves references; a server is sent the secret.
 		return nil, refuse(path, "secret_from_env and secret_from_file are resolved by the gatehouse CLI; send the secret itself")
 	}
+	if refs > 0 && fc.MustRotate {
+		return nil, refuse(path+".must_rotate", "a must-rotate client has no usable secret: drop must_rotate to give it this one")
+	}
+	c.MustRotate = fc.MustRotate
 	if refs > 0 && len(fc.Secrets) > 0 {
 		return nil, refuse(path+".secrets", "give either a secret reference or the secrets' hashes, not both")
 	}
@@ -860,19 +865,36 @@ func (a *applier) client(ctx context.Context, i int) error {
 	if !have.Active() && want.Active() {
 		return refuse(path+".status", "client %s is revoked; a revoked client cannot be made active again", want.ID)
 	}
+	if want.MustRotate && !have.MustRotate {
+		return refuse(path+".must_rotate", "client %s has a usable secret; only an import puts a client in the must-rotate state", want.ID)
+	}
 	fields := clientDiff(have, want)
 	next := *have
 	next.AccountID, next.Name, next.Scopes, next.Audiences, next.AllowedCIDRs = want.AccountID, want.Name, want.Scopes, want.Audiences, want.AllowedCIDRs
 	next.Tokens, next.JWKS, next.PublicKeyPEM = want.Tokens, want.JWKS, want.PublicKeyPEM
 	var cred *NewCredential
+	leaving := have.MustRotate && !want.MustRotate
+	if leaving {
+		next.MustRotate = false
+		fields = append(fields, FieldChange{Field: "must_rotate", From: "true", To: "false"})
+	}
 	switch {
+	case leaving && len(fc.Secrets) == 0 && fc.Secret == "":
+		// Leaving the must-rotate state issues a secret, as a rotation does.
+		secret, sec, err := a.s.newSecret(env, want.ID, a.now)
+		if err != nil {
+			return refuse(path, "%s", gatehouse.ErrorMessage(err))
+		}
+		next.Secrets = []gatehouse.Secret{sec}
+		fields = append(fields, FieldChange{Field: "secret", From: "(none)", To: "(generated)"})
+		cred = a.credential(env, want.ID, secret, true)
 	case len(fc.Secrets) > 0:
 		if !sameSecrets(have.Secrets, want.Secrets) {
 			next.Secrets = keepSecretIDs(have.Secrets, want.Secrets)
 			fields = append(fields, FieldChange{Field: "secrets", From: countSecrets(len(have.Secrets)), To: countSecrets(len(want.Secrets))})
 		}
 	case fc.Secret != "" && want.Active():
-		if !have.VerifySecret(fc.Secret, a.now) {
+		if leaving || !have.VerifySecret(fc.Secret, a.now) {
 			sec, err := a.givenSecret(path, env, want.ID, fc.Secret)
 			if err != nil {
 				return err
@@ -928,6 +950,8 @@ func (a *applier) createClient(ctx context.Context, path string, fc *gatefile.Cl
 		want.Secrets = []gatehouse.Secret{sec}
 		fields = append(fields, FieldChange{Field: "secret", To: "(from the reference)"})
 		cred = a.credential(env, want.ID, fc.Secret, false)
+	case want.MustRotate:
+		// No secret until one is issued (rotate or renew it).
 	default:
 		secret, sec, err := a.s.newSecret(env, want.ID, a.now)
 		if err != nil {
@@ -1019,6 +1043,9 @@ func clientDiff(have, want *gatehouse.Client) []FieldChange {
 	d.str(created, "tokens.default_audience", deref(ho.DefaultAudience), deref(wo.DefaultAudience))
 	d.str(created, "jwks", h.JWKS, want.JWKS)
 	d.str(created, "public_key_pem", h.PublicKeyPEM, want.PublicKeyPEM)
+	if created && want.MustRotate {
+		d.str(created, "must_rotate", "", "true")
+	}
 	if !created && h.Status != want.Status && want.Status == gatehouse.ClientRevoked {
 		// The revocation is its own change.
 		return d.fields

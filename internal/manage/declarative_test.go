@@ -116,8 +116,11 @@ func populate(t *testing.T, f *fixture) (graced *ClientWithSecret, oldSecret str
 		t.Fatal(err)
 	}
 	f.client(t, f.acme.ID)
-	rep, err := f.service.Import(f.ctx, w, []ImportClient{{Line: 1, APIKey: "3f2b8c1e-9d4a-4b7e-8f21-6c5d9e0a1b2c", Account: "1", Environment: "production"}}, true)
-	if err != nil || rep.Created != 1 {
+	rep, err := f.service.Import(f.ctx, w, []ImportClient{
+		{Line: 1, APIKey: "3f2b8c1e-9d4a-4b7e-8f21-6c5d9e0a1b2c", Account: "1", Environment: "production"},
+		{Line: 2, ClientID: "must-rotate-1", Account: "2", Environment: "sandbox", MustRotate: true},
+	}, true)
+	if err != nil || rep.Created != 2 {
 		t.Fatalf("import of a legacy key: %+v, %v", rep, err)
 	}
 	f.user(t, "owner@acme.example", "correct horse battery", f.acme.ID, gatehouse.RoleOwner, false)
@@ -152,7 +155,7 @@ func TestExportApplyRoundTrip(t *testing.T) {
 			}
 		}
 		for _, part := range []string{"name: staging", "ip_per_minute: 600", "id: 3\n    name: Gamma", "203.0.113.0/24", "2001:db8::/32",
-			"lifetime_seconds: 600", "expires_at:", "sha256:", "lk-", "status: revoked", "disabled: true", "new@gamma.example", "jwks:"} {
+			"lifetime_seconds: 600", "expires_at:", "sha256:", "lk-", "status: revoked", "disabled: true", "new@gamma.example", "jwks:", "must_rotate: true"} {
 			if !strings.Contains(want, part) {
 				t.Errorf("the export lacks %q:\n%s", part, want)
 			}
@@ -208,6 +211,20 @@ func TestExportApplyRoundTrip(t *testing.T) {
 			if after := len(f.audits(t, "")); after != before {
 				t.Fatalf("a no-op apply to %s wrote %d audit records", name, after-before)
 			}
+		}
+
+		// Dropping must_rotate issues a secret, as a rotation would.
+		for i := range read.Clients {
+			if read.Clients[i].ID == "must-rotate-1" {
+				read.Clients[i].MustRotate = false
+			}
+		}
+		res, err = b.service.Apply(b.ctx, apiWriter(), read, ApplyOptions{})
+		if err != nil || len(res.Changes) != 1 || len(res.Credentials) != 1 || res.Credentials[0].Secret == "" {
+			t.Fatalf("leaving must-rotate: %+v, %v", res, err)
+		}
+		if c, _ := b.store.Client(b.ctx, "must-rotate-1"); c.MustRotate || !c.VerifySecret(res.Credentials[0].Secret, b.now) {
+			t.Fatal("the client left must-rotate without a working secret")
 		}
 	})
 }
