@@ -159,6 +159,7 @@ type secretRow struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time // zero: does not expire
 	Sealed    bool
+	Imported  string // the scheme of the imported hash it is still under ("bcrypt", ...), "" for none
 }
 
 // graceChoice is one option of the rotation's grace period.
@@ -184,7 +185,8 @@ func (d *Dashboard) credential(w http.ResponseWriter, r *http.Request, c *Caller
 		CanManage: cl.Active() && may(p, manage.ActCredentials, cl.AccountID),
 	}
 	for _, s := range cl.Secrets {
-		page.Secrets = append(page.Secrets, secretRow{ID: s.ID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Sealed: s.Sealed != nil})
+		page.Secrets = append(page.Secrets, secretRow{ID: s.ID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Sealed: s.Sealed != nil,
+			Imported: gatehouse.ImportedHashScheme(s.Imported)})
 		page.CanReveal = page.CanReveal || s.Sealed != nil
 	}
 	page.CanReveal = page.CanReveal && page.CanManage

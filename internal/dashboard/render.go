@@ -37,7 +37,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"join": strings.Join,
+	"join":  strings.Join,
+	"flags": credentialFlags,
 }
 
 func parsePages() (*pages, error) {
