@@ -100,6 +100,11 @@ func TestMustRotateClientIsRefusedLikeAWrongSecret(t *testing.T) {
 		t.Fatalf("Authenticate (introspection, revocation) = %+v; want the must_rotate refusal", oerr)
 	}
 
+	if tok, _, oerr := f.issuer.IssueTestToken(ctx, c.ID, f.request(nil).RemoteIP); tok != nil || oerr == nil ||
+		oerr.Reason != tokens.ReasonMustRotate {
+		t.Fatalf("a dashboard test token of a must-rotate client = %v, %+v; want the must_rotate refusal", tok, oerr)
+	}
+
 	t.Run("its private_key_jwt keys still work", func(t *testing.T) {
 		key := newClientKey(t, "k1", jose.ES256)
 		f.registerKeys(t, c, key)

@@ -21,7 +21,8 @@ const DialectDashboard = "dashboard"
 // who may manage that client (the caller checks this), so that they can see
 // what their programs will get. Every check of a token request applies
 // except the secret, which the server does not know: the guard's bans and
-// limits, the client's status and IP allowlist (against remoteIP, the
+// limits, the client's status (a must-rotate client gets no token) and IP
+// allowlist (against remoteIP, the
 // user's address), its scopes and default audience, the environment's and
 // client's token settings. The token is always a fresh one (never a reused
 // one, which is sealed under a secret), and it counts in the client's usage.
@@ -59,6 +60,12 @@ func (i *Issuer) issueTest(ctx context.Context, req *Request, env *cache.Environ
 	c := i.dir.Client(req.Credentials.ClientID)
 	if c == nil || !c.Active() || env == nil || c.Environment != env.Name {
 		return nil, nil, NewError(ErrInvalidClient, "the credential is revoked or no longer exists")
+	}
+	if c.MustRotate {
+		// Its programs get no token, so neither does the test.
+		e := NewError(ErrInvalidClient, "the credential was imported without its secret and gets no token until it is renewed or rotated")
+		e.Reason = ReasonMustRotate
+		return nil, nil, e
 	}
 	if !c.AllowsIP(req.RemoteIP) {
 		i.guardAllowlistDenied(ctx, req, env, c)
