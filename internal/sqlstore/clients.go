@@ -57,18 +57,6 @@ func (s *Store) CreateClient(ctx context.Context, c *gatehouse.Client) error {
 	return nil
 }
 
-// Client returns the client with the given id and its secrets, oldest first.
-func (s *Store) Client(ctx context.Context, id string) (*gatehouse.Client, error) {
-	c, err := scanClient(s.pool().queryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
-	if err != nil {
-		return nil, fmt.Errorf("load client %s: %w", id, notFound(err, "client %s not found", id))
-	}
-	if err := loadSecrets(ctx, s.pool(), []*gatehouse.Client{c}); err != nil {
-		return nil, fmt.Errorf("load client %s: %w", id, err)
-	}
-	return c, nil
-}
-
 // Clients returns a page of clients ordered by id, with their secrets: those
 // of f.Environment and f.AccountID when set, with an id above f.AfterID, at
 // most f.Limit (100 if 0, never more than 1000).
@@ -247,14 +235,31 @@ func encodeClient(c *gatehouse.Client) (clientRow, error) {
 }
 
 func scanClient(row scanner) (*gatehouse.Client, error) {
-	var c gatehouse.Client
-	var r clientRow
-	var created, updated int64
-	err := row.Scan(&c.ID, &c.Environment, &c.AccountID, &c.Name, &r.scopes, &r.audiences, &r.cidrs,
-		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &created, &updated, &r.jwks, &r.pem, &c.MustRotate, &c.Version)
-	if err != nil {
+	var sc clientScan
+	if err := row.Scan(sc.dest()...); err != nil {
 		return nil, err
 	}
+	return sc.client()
+}
+
+// clientScan receives the clientColumns of one row.
+type clientScan struct {
+	c                gatehouse.Client
+	r                clientRow
+	created, updated int64
+}
+
+// dest returns the scan destinations of clientColumns, in order.
+func (sc *clientScan) dest() []any {
+	c, r := &sc.c, &sc.r
+	return []any{&c.ID, &c.Environment, &c.AccountID, &c.Name, &r.scopes, &r.audiences, &r.cidrs,
+		&r.format, &r.lifetime, &r.reuse, &r.audience, &c.Status, &sc.created, &sc.updated, &r.jwks, &r.pem, &c.MustRotate, &c.Version}
+}
+
+// client decodes the scanned columns into a new client.
+func (sc *clientScan) client() (*gatehouse.Client, error) {
+	c, r := sc.c, &sc.r
+	var err error
 	if c.Scopes, err = parseList[string](r.scopes); err != nil {
 		return nil, fmt.Errorf("client %s scopes: %w", c.ID, err)
 	}
@@ -278,14 +283,20 @@ func scanClient(row scanner) (*gatehouse.Client, error) {
 		c.Tokens.DefaultAudience = &r.audience.String
 	}
 	c.JWKS, c.PublicKeyPEM = r.jwks.String, r.pem.String
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	c.CreatedAt, c.UpdatedAt = fromMicros(sc.created), fromMicros(sc.updated)
 	return &c, nil
 }
 
 // ClientIDs calls fn with the id of every client, reading only the id
-// column in one pass, and stops at fn's first error.
+// column in one pass, and stops at fn's first error. Outside a transaction
+// it reads on the connections of client reads (clientread.go), so that a
+// scan of millions of ids holds up no write.
 func (s *Store) ClientIDs(ctx context.Context, fn func(id string) error) error {
-	rows, err := s.pool().query(ctx, `SELECT id FROM clients`)
+	q := s.pool()
+	if s.tx == nil {
+		q.q = s.reads.db
+	}
+	rows, err := q.query(ctx, `SELECT id FROM clients`)
 	if err != nil {
 		return fmt.Errorf("list client ids: %w", dbError(err, "", ""))
 	}

@@ -26,6 +26,7 @@ type Store struct {
 	tx     *sql.Tx
 	sealer KeySealer    // seals signing keys' private keys; nil writes them in the clear
 	health *writeHealth // whether writes succeed (CheckWrites)
+	reads  *clientReads // connections and statement of client reads (clientread.go)
 }
 
 // KeySealer encrypts the private keys of signing keys at rest
@@ -146,16 +147,24 @@ func openSQLite(ctx context.Context, dsn string) (*Store, error) {
 	}
 	// One connection: SQLite has one writer at a time anyway, and database/sql
 	// then queues writers in Go instead of letting them collide on the file
-	// lock (SQLITE_BUSY). Reads are rare, as the server keeps what it reads
-	// in memory. It also keeps a ":memory:" database alive and shared.
+	// lock (SQLITE_BUSY). It also keeps a ":memory:" database alive and
+	// shared. Reads of single clients, the one read a server makes per
+	// request of a client it has not cached, have a read-only pool of their
+	// own (clientread.go).
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, dialect: sqliteDialect(), now: time.Now, health: &writeHealth{}}
+	s := &Store{db: db, dialect: sqliteDialect(), now: time.Now, health: &writeHealth{}, reads: &clientReads{db: db}}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite database: %w", err)
+	}
+	if _, ok := SQLiteFile(dsn); ok {
+		if s.reads, err = openSQLiteReaders(path); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -171,7 +180,7 @@ func openPostgres(dsn string, timeouts Timeouts) (*Store, error) {
 	db.SetMaxIdleConns(5)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(time.Hour)
-	return &Store{db: db, dialect: postgresDialect(), now: time.Now, health: &writeHealth{}}, nil
+	return &Store{db: db, dialect: postgresDialect(), now: time.Now, health: &writeHealth{}, reads: &clientReads{db: db}}, nil
 }
 
 // Dialect returns "sqlite" or "postgres", for logs.
@@ -192,7 +201,7 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return nil
 	}
-	return s.db.Close()
+	return errors.Join(s.reads.close(), s.db.Close())
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -287,7 +296,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx gatehouse.Store) error) (er
 			panic(p)
 		}
 	}()
-	if err := fn(&Store{db: s.db, dialect: s.dialect, now: s.now, tx: tx, sealer: s.sealer, health: s.health}); err != nil {
+	if err := fn(&Store{db: s.db, dialect: s.dialect, now: s.now, tx: tx, sealer: s.sealer, health: s.health, reads: s.reads}); err != nil {
 		tx.Rollback()
 		s.health.note(err) // a write refused for want of space
 		return err
