@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/keyrotation"
 	"github.com/gatehouse-dev/gatehouse/internal/manage"
 	"github.com/gatehouse-dev/gatehouse/internal/masterkey"
+	"github.com/gatehouse-dev/gatehouse/internal/metrics"
 	"github.com/gatehouse-dev/gatehouse/internal/revfeed"
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/internal/tokens"
@@ -197,6 +198,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("first-start bootstrap: %w", err)
 	}
 	m.dir = cache.New(cache.Config{Store: store, Now: m.Now, Logger: m.Logger, ClientCacheSize: m.Config.ClientCacheSize})
+	metrics.RegisterClientCache(m.protection.registry, func() metrics.ClientCache {
+		s := m.dir.ClientCacheStats()
+		return metrics.ClientCache{
+			Entries: s.Entries, Capacity: s.Capacity, Evictions: s.Evictions,
+			ReadsFound: s.StoreReadsFound, ReadsAbsent: s.StoreReadsAbsent, ReadsFailed: s.StoreReadsFailed,
+			Filtered: s.Filtered, KnownAbsent: s.KnownAbsent,
+		}
+	})
 	if err := m.dir.Load(ctx); err != nil {
 		return fmt.Errorf("load credentials: %w", err)
 	}

@@ -169,6 +169,7 @@ type protection struct {
 	durable  *bans.Durable // nil without rate limits
 	proxies  httpapi.Proxies
 	metrics  http.Handler
+	registry prometheus.Registerer // where metrics of other parts register
 	redis    *redis.Client
 	wg       sync.WaitGroup
 }
@@ -193,7 +194,7 @@ func (m *Main) openProtection() (*protection, error) {
 
 	reg := prometheus.NewRegistry()
 	met := metrics.New(reg)
-	p.metrics = metrics.Handler(reg)
+	p.metrics, p.registry = metrics.Handler(reg), reg
 	p.recorder = audit.New(audit.Config{
 		Store: m.store, Retention: *c.AuditRetention, UsageInterval: c.UsageInterval, Now: m.Now, Logger: m.Logger,
 		OnDrop:      met.AuditDropped.Inc,

@@ -4,94 +4,117 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
-
-	"github.com/gatehouse-dev/gatehouse"
 )
 
-// boundedClients is a fixed-size set of clients keyed by id, evicted by
+// boundedSet is a fixed-size set of values keyed by client id, evicted by
 // CLOCK (second chance): a hit sets the entry's reference bit, and an insert
 // into a full shard sweeps the shard's ring, clearing set bits and replacing
 // the first entry whose bit is clear. Hits take a read lock only, and most
 // write nothing (the bit is already set), so hot clients cost no contention.
 //
-// The same type, holding nil clients, is the cache of ids known to be
-// absent; the two are separate so that absent ids can never evict clients.
-type boundedClients struct {
-	seed   maphash.Seed
-	shards []clientShard
+// Entries live by value in one slice per shard, and the index maps the
+// 64-bit hash of an id (not the id) to a position, so the index holds no
+// pointer for the garbage collector to follow and an entry costs no
+// allocation of its own beyond its id. Two ids with the same hash share a
+// position: the entry keeps the id it was stored for, a lookup of the other
+// id misses, and storing the other replaces it. That costs at worst a store
+// read, never a wrong answer.
+//
+// The cache of clients (V = clientEntry) and the cache of ids known to be
+// absent (V = struct{}) are separate sets, so that absent ids can never
+// evict clients.
+type boundedSet[V any] struct {
+	seed      maphash.Seed
+	shards    []setShard[V]
+	evictions atomic.Uint64
 }
 
-type clientShard struct {
+type setShard[V any] struct {
 	mu    sync.RWMutex
-	index map[string]int32 // id → position in slots
-	slots []clientSlot
+	index map[uint64]int32 // hash of id → position in slots
+	slots []setSlot[V]
 	hand  int
 	limit int
 }
 
-type clientSlot struct {
-	id     string
-	client *gatehouse.Client
-	ref    uint32 // accessed atomically: 1 after a hit since the last sweep
+type setSlot[V any] struct {
+	id    string
+	value V
+	ref   uint32 // accessed atomically: 1 after a hit since the last sweep
 }
 
-// newBoundedClients returns a set that holds at most about limit clients
-// (at least 1). Large sets are split into 64 shards to spread the locks.
-func newBoundedClients(limit int) *boundedClients {
+// newBoundedSet returns a set that holds at most about limit entries (at
+// least 1). Large sets are split into 64 shards to spread the locks.
+func newBoundedSet[V any](limit int) *boundedSet[V] {
 	limit = max(limit, 1)
 	n := 1
 	if limit >= 4096 {
 		n = 64
 	}
-	b := &boundedClients{seed: maphash.MakeSeed(), shards: make([]clientShard, n)}
+	b := &boundedSet[V]{seed: maphash.MakeSeed(), shards: make([]setShard[V], n)}
 	per := (limit + n - 1) / n
 	for i := range b.shards {
-		b.shards[i] = clientShard{index: make(map[string]int32), limit: per}
+		b.shards[i] = setShard[V]{index: make(map[uint64]int32), limit: per}
 	}
 	return b
 }
 
-func (b *boundedClients) shard(id string) *clientShard {
-	if len(b.shards) == 1 {
-		return &b.shards[0]
-	}
-	return &b.shards[maphash.String(b.seed, id)%uint64(len(b.shards))]
+// locate returns the shard of id and id's key in it.
+func (b *boundedSet[V]) locate(id string) (*setShard[V], uint64) {
+	h := maphash.String(b.seed, id)
+	return &b.shards[h%uint64(len(b.shards))], h
 }
 
-// get returns the client stored for id and whether there is an entry.
-func (b *boundedClients) get(id string) (*gatehouse.Client, bool) {
-	s := b.shard(id)
+// get returns a copy of the value stored for id and whether there is one.
+func (b *boundedSet[V]) get(id string) (V, bool) {
+	s, h := b.locate(id)
+	var v V
 	s.mu.RLock()
-	i, ok := s.index[id]
-	var c *gatehouse.Client
+	i, ok := s.index[h]
 	if ok {
 		slot := &s.slots[i]
-		c = slot.client
-		if atomic.LoadUint32(&slot.ref) == 0 {
-			atomic.StoreUint32(&slot.ref, 1)
+		if ok = slot.id == id; ok {
+			v = slot.value
+			if atomic.LoadUint32(&slot.ref) == 0 {
+				atomic.StoreUint32(&slot.ref, 1)
+			}
 		}
 	}
 	s.mu.RUnlock()
-	return c, ok
+	return v, ok
 }
 
-// put stores c for id, evicting another entry if the shard is full, but only
+// has reports whether id has an entry, without marking it used.
+func (b *boundedSet[V]) has(id string) bool {
+	s, h := b.locate(id)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.index[h]
+	return ok && s.slots[i].id == id
+}
+
+// put stores v for id, evicting another entry if the shard is full, but only
 // if valid (called under the shard's lock) still reports true: a load that
 // raced an invalidation must not store what it read.
-func (b *boundedClients) put(id string, c *gatehouse.Client, valid func() bool) {
-	s := b.shard(id)
+func (b *boundedSet[V]) put(id string, v V, valid func() bool) {
+	s, h := b.locate(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if valid != nil && !valid() {
 		return
 	}
-	if i, ok := s.index[id]; ok {
-		s.slots[i].client = c
+	if i, ok := s.index[h]; ok {
+		s.slots[i].id, s.slots[i].value = id, v
 		return
 	}
 	if len(s.slots) < s.limit {
-		s.index[id] = int32(len(s.slots))
-		s.slots = append(s.slots, clientSlot{id: id, client: c})
+		if len(s.slots) == cap(s.slots) { // grow, but never past the limit
+			grown := make([]setSlot[V], len(s.slots), min(max(2*cap(s.slots), 8), s.limit))
+			copy(grown, s.slots)
+			s.slots = grown
+		}
+		s.index[h] = int32(len(s.slots))
+		s.slots = append(s.slots, setSlot[V]{id: id, value: v})
 		return
 	}
 	for {
@@ -104,60 +127,62 @@ func (b *boundedClients) put(id string, c *gatehouse.Client, valid func() bool) 
 			s.hand++
 			continue
 		}
-		delete(s.index, slot.id)
-		slot.id, slot.client = id, c
-		s.index[id] = int32(s.hand)
+		delete(s.index, maphash.String(b.seed, slot.id))
+		slot.id, slot.value = id, v
+		s.index[h] = int32(s.hand)
 		s.hand++
+		b.evictions.Add(1)
 		return
 	}
 }
 
 // update replaces the entry for id if there is one, and reports whether
 // there was.
-func (b *boundedClients) update(id string, c *gatehouse.Client) bool {
-	s := b.shard(id)
+func (b *boundedSet[V]) update(id string, v V) bool {
+	s, h := b.locate(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.index[id]
-	if ok {
-		s.slots[i].client = c
+	i, ok := s.index[h]
+	if ok && s.slots[i].id == id {
+		s.slots[i].value = v
+		return true
 	}
-	return ok
+	return false
 }
 
 // remove deletes the entry for id, if any.
-func (b *boundedClients) remove(id string) {
-	s := b.shard(id)
+func (b *boundedSet[V]) remove(id string) {
+	s, h := b.locate(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.index[id]
-	if !ok {
+	i, ok := s.index[h]
+	if !ok || s.slots[i].id != id {
 		return
 	}
 	last := len(s.slots) - 1
 	if int(i) != last {
-		moved := s.slots[last]
-		s.slots[i] = clientSlot{id: moved.id, client: moved.client, ref: atomic.LoadUint32(&s.slots[last].ref)}
-		s.index[moved.id] = i
+		moved := &s.slots[last]
+		s.slots[i] = setSlot[V]{id: moved.id, value: moved.value, ref: atomic.LoadUint32(&moved.ref)}
+		s.index[maphash.String(b.seed, moved.id)] = i
 	}
-	s.slots[last] = clientSlot{}
+	s.slots[last] = setSlot[V]{}
 	s.slots = s.slots[:last]
-	delete(s.index, id)
+	delete(s.index, h)
 }
 
 // clear removes every entry.
-func (b *boundedClients) clear() {
+func (b *boundedSet[V]) clear() {
 	for i := range b.shards {
 		s := &b.shards[i]
 		s.mu.Lock()
-		s.index = make(map[string]int32)
+		s.index = make(map[uint64]int32)
 		s.slots, s.hand = nil, 0
 		s.mu.Unlock()
 	}
 }
 
 // len returns the number of entries.
-func (b *boundedClients) len() int {
+func (b *boundedSet[V]) len() int {
 	n := 0
 	for i := range b.shards {
 		s := &b.shards[i]
@@ -167,3 +192,6 @@ func (b *boundedClients) len() int {
 	}
 	return n
 }
+
+// capacity returns the most entries the set holds.
+func (b *boundedSet[V]) capacity() int { return len(b.shards) * b.shards[0].limit }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -43,18 +44,23 @@ func (d *Directory) Client(id string) *gatehouse.Client {
 // LookupClient returns a client, reading it from the store if it is not in
 // memory: (nil, nil) if there is no such client, an error if the store
 // could not be read. An id that the filter of stored ids rules out, or that
-// the store recently did not have, costs no store read.
+// the store recently did not have, costs no store read. A client served from
+// memory carries what authentication and issuing read, without its name,
+// times, version or sealed secrets (entry.go); read the store for those.
+// The returned value must not be modified.
 func (d *Directory) LookupClient(id string) (*gatehouse.Client, error) {
-	if c, ok := d.clients.get(id); ok {
-		return c, nil
+	if e, ok := d.clients.get(id); ok {
+		return e.client(id), nil
 	}
 	if id == "" {
 		return nil, nil
 	}
 	if f := d.filter.Load(); f != nil && !f.mayContain(id) {
+		d.stats.filtered.Add(1)
 		return nil, nil
 	}
 	if _, ok := d.absent.get(id); ok {
+		d.stats.knownAbsent.Add(1)
 		return nil, nil
 	}
 	v, err, _ := d.loads.Do(id, func() (any, error) { return d.load(id) })
@@ -76,13 +82,16 @@ func (d *Directory) load(id string) (*gatehouse.Client, error) {
 	c, err := d.store.Client(ctx, id)
 	switch {
 	case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
-		d.absent.put(id, nil, valid)
+		d.stats.readsAbsent.Add(1)
+		d.absent.put(id, struct{}{}, valid)
 		return nil, nil
 	case err != nil:
+		d.stats.readsFailed.Add(1)
 		d.logLoadFailure(err)
 		return nil, fmt.Errorf("load client: %w", err)
 	}
-	d.clients.put(id, c, valid)
+	d.stats.readsFound.Add(1)
+	d.clients.put(id, newClientEntry(c, &d.shapes), valid)
 	return c, nil
 }
 
@@ -109,7 +118,7 @@ func (d *Directory) clientChanged(ctx context.Context, id string) error {
 	if d.filterBuild != nil {
 		d.filterBuild.ids = append(d.filterBuild.ids, id)
 	}
-	if _, ok := d.clients.get(id); !ok {
+	if !d.clients.has(id) {
 		return nil
 	}
 	// A client in use is read again at once, so that its next request
@@ -122,7 +131,7 @@ func (d *Directory) clientChanged(ctx context.Context, id string) error {
 		d.clients.remove(id)
 		return fmt.Errorf("reload client %s: %w", id, err)
 	default:
-		d.clients.update(id, c)
+		d.clients.update(id, newClientEntry(c, &d.shapes))
 	}
 	return nil
 }
@@ -199,3 +208,35 @@ func (d *Directory) FilterReady() bool { return d.filter.Load() != nil }
 
 // CachedClients returns how many clients are in memory.
 func (d *Directory) CachedClients() int { return d.clients.len() }
+
+// lookupStats count what lookups of clients not in memory cost.
+type lookupStats struct {
+	readsFound, readsAbsent, readsFailed atomic.Uint64
+	filtered, knownAbsent                atomic.Uint64
+}
+
+// ClientCacheStats describe the cache of clients, for metrics.
+type ClientCacheStats struct {
+	// Entries and Capacity are the clients in memory and the most there
+	// can be; Evictions counts the clients dropped to make room.
+	Entries, Capacity int
+	Evictions         uint64
+	// StoreReadsFound, StoreReadsAbsent and StoreReadsFailed count the
+	// store reads of lookups of clients not in memory, by result: the
+	// client was read, the store has no such client, or the read failed.
+	StoreReadsFound, StoreReadsAbsent, StoreReadsFailed uint64
+	// Filtered counts lookups the filter of stored ids answered "no such
+	// client", and KnownAbsent those the cache of absent ids answered;
+	// neither read the store.
+	Filtered, KnownAbsent uint64
+}
+
+// ClientCacheStats returns counts of the cache of clients since start.
+func (d *Directory) ClientCacheStats() ClientCacheStats {
+	return ClientCacheStats{
+		Entries: d.clients.len(), Capacity: d.clients.capacity(), Evictions: d.clients.evictions.Load(),
+		StoreReadsFound: d.stats.readsFound.Load(), StoreReadsAbsent: d.stats.readsAbsent.Load(),
+		StoreReadsFailed: d.stats.readsFailed.Load(),
+		Filtered:         d.stats.filtered.Load(), KnownAbsent: d.stats.knownAbsent.Load(),
+	}
+}

@@ -199,20 +199,20 @@ func TestChangesFromTheFeedReachCachedAndAbsentClients(t *testing.T) {
 		t.Fatalf("an id known to be absent cost %d reads", reads)
 	}
 
-	a.Name = "renamed"
+	a.Scopes = []string{"ledger:read"}
 	if err := f.store.UpdateClient(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	f.create(t, "late")
-	if c, _ := lookup(t, f, d, "client-a"); c.Name != "client-a" {
+	if c, _ := lookup(t, f, d, "client-a"); len(c.Scopes) != 0 {
 		t.Fatal("the cache saw the change before it followed the feed")
 	}
 	if err := d.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	c, reads := lookup(t, f, d, "client-a")
-	if c.Name != "renamed" || reads != 0 {
-		t.Errorf("after the feed: name %q after %d reads, want the new name read by the refresh", c.Name, reads)
+	if !c.AllowsScope([]string{"ledger:read"}) || reads != 0 {
+		t.Errorf("after the feed: scopes %q after %d reads, want the new scopes read by the refresh", c.Scopes, reads)
 	}
 	if c, _ := lookup(t, f, d, "late"); c == nil {
 		t.Error("a client created after its id was found absent is still absent after the feed named it")

@@ -32,8 +32,10 @@ type Directory struct {
 
 	// Clients are loaded on demand (clients.go): clients holds the ones in
 	// use, absent the ids the store did not have, filter every stored id.
-	clients     *boundedClients
-	absent      *boundedClients
+	clients     *boundedSet[clientEntry]
+	absent      *boundedSet[struct{}]
+	shapes      shapeTable // the shared parts of cached clients (entry.go)
+	stats       lookupStats
 	filter      atomic.Pointer[idFilter]
 	loads       singleflight.Group
 	loadTimeout time.Duration
@@ -96,7 +98,7 @@ func New(cfg Config) *Directory {
 	if absent <= 0 {
 		absent = max(size/4, 1024)
 	}
-	d.clients, d.absent = newBoundedClients(size), newBoundedClients(absent)
+	d.clients, d.absent = newBoundedSet[clientEntry](size), newBoundedSet[struct{}](absent)
 	if d.loadTimeout <= 0 {
 		d.loadTimeout = 2 * time.Second
 	}

@@ -5,7 +5,9 @@
 // arrive together) and stay while they are used; a Bloom filter of every
 // stored client id, built from an id-only scan after start, answers
 // requests naming unknown ids without a store read, so the number of
-// clients does not bound start-up time or memory (clients.go).
+// clients does not bound start-up time or memory (clients.go). A cached
+// client is a compact entry, with the parts clients share interned
+// (entry.go).
 //
 // A Directory follows the store's change feed (gatehouse.ChangeFeed), so a
 // change made through the admin API of this process is visible as soon as
