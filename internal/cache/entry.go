@@ -14,8 +14,10 @@ import (
 // issuing read, and nothing else. The parts many clients share (environment,
 // status, scopes, audiences, allowlist, token overrides) are one interned
 // clientShape; the secrets' hashes are inline. A client of a rarer kind
-// (private_key_jwt keys, an imported secret hash, a secret whose expiry a
-// nanosecond count cannot hold) is kept whole in full instead.
+// (private_key_jwt keys, an imported secret hash, the must-rotate mark, a
+// secret whose expiry a nanosecond count cannot hold) is kept whole in full
+// instead. A field that authentication reads and the entry does not hold
+// must make compact false.
 //
 // A cached client thus costs its id, its slot (about 130 bytes, in the
 // shard's slice, with three pointers) and an index entry (pointer-free),
@@ -66,7 +68,7 @@ func newClientEntry(c *gatehouse.Client, shapes *shapeTable) clientEntry {
 
 // compact reports whether c fits a compact entry.
 func compact(c *gatehouse.Client) bool {
-	if c.JWKS != "" || c.PublicKeyPEM != "" || len(c.Secrets) > gatehouse.MaxSecrets {
+	if c.JWKS != "" || c.PublicKeyPEM != "" || c.MustRotate || len(c.Secrets) > gatehouse.MaxSecrets {
 		return false
 	}
 	for _, s := range c.Secrets {

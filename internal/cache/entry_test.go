@@ -72,6 +72,22 @@ func TestACachedClientAuthenticatesAsTheStoredOne(t *testing.T) {
 	}
 }
 
+func TestAMustRotateClientIsCachedWhole(t *testing.T) {
+	ctx := context.Background()
+	f := newClientFixture(t)
+	stored := &gatehouse.Client{ID: "imported", Environment: "sandbox", AccountID: f.account.ID, Name: "imported",
+		Status: gatehouse.ClientActive, MustRotate: true, CreatedAt: f.now, UpdatedAt: f.now,
+		Secrets: []gatehouse.Secret{{Hash: gatehouse.HashSecret("old"), CreatedAt: f.now}}}
+	if err := f.store.Store.CreateClient(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	d := f.directory(t, 100)
+	lookup(t, f, d, "imported")
+	if c, reads := lookup(t, f, d, "imported"); c == nil || reads != 0 || !c.MustRotate {
+		t.Fatalf("cached: %+v after %d reads, want the must-rotate mark kept in memory", c, reads)
+	}
+}
+
 func TestAClientWithPublicKeysIsCachedWhole(t *testing.T) {
 	ctx := context.Background()
 	f := newClientFixture(t)
