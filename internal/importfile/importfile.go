@@ -24,18 +24,141 @@ var Columns = []string{"client_id", "secret", "secret_hash", "api_key", "account
 // MaxRows bounds the rows of one file.
 const MaxRows = 1_000_000
 
+// Formats of import files.
+const (
+	FormatCSV      = "csv"      // a header line naming its Columns, then a row a line
+	FormatJSONL    = "jsonl"    // JSON Lines: an object with the Columns' fields a line
+	FormatKeycloak = "keycloak" // a Keycloak realm export (keycloak.go)
+	FormatHydra    = "hydra"    // an Ory Hydra client list (hydra.go)
+)
+
+// Formats lists the formats Read takes.
+var Formats = []string{FormatCSV, FormatJSONL, FormatKeycloak, FormatHydra}
+
+// Options say how to read a file.
+type Options struct {
+	// Format is one of Formats; "" tells it from the content (Sniff).
+	Format string
+	// Environment is the environment of every client: a Keycloak client's
+	// instead of its realm's name; required for a Hydra list, which has no
+	// environments; for CSV and JSON Lines, that of rows that name none.
+	Environment string
+	// Account is the account (an id, or a name) of every client: a
+	// Keycloak client's instead of its realm's name, a Hydra client's
+	// instead of its owner; for CSV and JSON Lines, that of rows that name
+	// none.
+	Account string
+	// Secrets is the secrets file joined to a Hydra list by client_id (CSV:
+	// client_id, and secret or secret_hash); Hydra lists carry no secrets.
+	Secrets io.Reader
+}
+
 // Read reads a CSV file (with a header line naming its columns) or a JSON
 // Lines file (one object per line; told apart by a first character "{").
 // A row that cannot be read is returned with its Problem set, so that the
 // report lists every bad row; a file that cannot be read at all is an
 // invalid-input error.
 func Read(r io.Reader) ([]manage.ImportClient, error) {
+	return ReadFile(r, Options{})
+}
+
+// ReadFile reads an import file of any of the Formats as o says. Like Read,
+// a row that cannot be read carries its Problem, and a file that cannot be
+// read at all is an invalid-input error.
+func ReadFile(r io.Reader, o Options) ([]manage.ImportClient, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
-	head, _ := br.Peek(512)
-	if bytes.HasPrefix(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n"), []byte("{")) {
-		return readJSONLines(br)
+	format := o.Format
+	if format == "" {
+		head, _ := br.Peek(1 << 16)
+		format = Sniff(head)
 	}
-	return readCSV(br)
+	if o.Secrets != nil && format != FormatHydra {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "a secrets file goes with a Hydra client list only (this file is %s)", format)
+	}
+	var rows []manage.ImportClient
+	var err error
+	switch format {
+	case FormatCSV:
+		rows, err = readCSV(br)
+	case FormatJSONL:
+		rows, err = readJSONLines(br)
+	case FormatKeycloak, FormatHydra:
+		doc, rerr := io.ReadAll(br)
+		if rerr != nil {
+			return nil, rerr
+		}
+		if format == FormatKeycloak {
+			return readKeycloak(doc, o)
+		}
+		return readHydra(doc, o)
+	default:
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "format %q is not one of %s", format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		if rows[i].Environment == "" {
+			rows[i].Environment = o.Environment
+		}
+		if strings.TrimSpace(rows[i].Account) == "" {
+			rows[i].Account = o.Account
+		}
+	}
+	return rows, nil
+}
+
+// Sniff tells the format of a file from its beginning (head, as much as is
+// at hand; a whole line at least for JSON Lines): a JSON array or an object
+// spread over lines is a Keycloak realm export or a Hydra client list, told
+// apart by their fields ("realm", "realms", "clients", "clientId" for
+// Keycloak; "items", "client_id" for Hydra); an object a line is JSON Lines;
+// anything else is CSV.
+func Sniff(head []byte) string {
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	switch {
+	case bytes.HasPrefix(head, []byte("[")):
+		// An array of realms, or of Hydra clients.
+		if bytes.Contains(head, []byte(`"client_id"`)) && !bytes.Contains(head, []byte(`"clientId"`)) {
+			return FormatHydra
+		}
+		if bytes.Contains(head, []byte(`"realm"`)) || bytes.Contains(head, []byte(`"clientId"`)) {
+			return FormatKeycloak
+		}
+		return FormatHydra
+	case bytes.HasPrefix(head, []byte("{")):
+		first, _, whole := bytes.Cut(head, []byte("\n"))
+		var obj map[string]json.RawMessage
+		switch {
+		case json.Unmarshal(first, &obj) == nil:
+			return docFormat(obj, FormatJSONL)
+		case string(bytes.TrimSpace(first)) == "{" || !whole:
+			// One object spread over lines, or one line longer than
+			// head: a document, named by the fields seen.
+			if bytes.Contains(head, []byte(`"realm`)) || bytes.Contains(head, []byte(`"clients"`)) {
+				return FormatKeycloak
+			}
+			if bytes.Contains(head, []byte(`"items"`)) {
+				return FormatHydra
+			}
+		}
+		return FormatJSONL
+	}
+	return FormatCSV
+}
+
+// docFormat names the document whose top-level fields are obj, or returns
+// otherwise.
+func docFormat(obj map[string]json.RawMessage, otherwise string) string {
+	for _, k := range []string{"realm", "realms", "clients"} {
+		if _, ok := obj[k]; ok {
+			return FormatKeycloak
+		}
+	}
+	if _, ok := obj["items"]; ok {
+		return FormatHydra
+	}
+	return otherwise
 }
 
 func readCSV(r io.Reader) ([]manage.ImportClient, error) {

@@ -5,24 +5,35 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"golang.org/x/crypto/bcrypt"
 )
 
 // ImportClient is one client of an import file, as another server knew it.
-// Exactly one of Secret, SecretHash and APIKey carries its credential, or,
-// with MustRotate, none does.
+// At most one of Secret, SecretHash and APIKey carries its credential; a
+// row without any needs public keys (JWKS or PublicKeyPEM), or MustRotate.
 type ImportClient struct {
 	// Line is where the row is in its file (1 for the first line), for the
 	// report.
 	Line int
+	// Path is where the row is in a JSON document that is not one object
+	// a line (a Keycloak realm export: "realms[0].clients[3]"), for the
+	// report; "" for CSV and JSON Lines.
+	Path string
 	// Problem is why the file's reader could not read the row; such a row
 	// is refused.
-	Problem      string
+	Problem string
+	// Skip is why the file's reader leaves the row out (a built-in or a
+	// public client of the other server, say); such a row is reported as
+	// skipped with this reason and never written.
+	Skip string
+	// Note is what the reader wants the report to say of a row it imports
+	// (what it dropped or changed on the way).
+	Note         string
 	ClientID     string
 	Secret       string
 	SecretHash   string
@@ -40,6 +51,23 @@ type ImportClient struct {
 	// that exists already it changes nothing more than another row would:
 	// the client keeps its secrets and its state.
 	MustRotate bool
+	// Audiences are the client's allowed audiences; nil when the source
+	// has none to say (an existing client's audiences are then kept).
+	Audiences []string
+	// JWKS (a JWK Set) or PublicKeyPEM (PEM PUBLIC KEY blocks) are the
+	// public keys of a client that authenticates with private_key_jwt.
+	// When set they replace an existing client's keys.
+	JWKS         string
+	PublicKeyPEM string
+	// TokenLifetime, when not zero, is the client's token lifetime,
+	// overriding its environment's (1 s to gatehouse.MaxTokenLifetime).
+	TokenLifetime time.Duration
+	// RotatedSecret is a rotated-out plain secret that still works until
+	// RotatedExpires; it becomes the client's second secret with that
+	// expiry, or is left out (and the report says so) when it has expired
+	// already or has no expiry.
+	RotatedSecret  string
+	RotatedExpires time.Time
 }
 
 // Import outcomes of a row.
@@ -53,6 +81,7 @@ const (
 // ImportResult is what happened, or would happen, to one row.
 type ImportResult struct {
 	Line     int
+	Path     string
 	ClientID string
 	Action   string
 	Reason   string
@@ -90,7 +119,7 @@ func (s *Service) Import(ctx context.Context, p *gatehouse.Principal, rows []Imp
 	}
 	rep := &ImportReport{Rows: make([]ImportResult, 0, len(rows))}
 	err := s.store.InTx(ctx, func(tx gatehouse.Store) error {
-		im := &importer{s: s, tx: tx, accounts: map[string]int64{}, envs: map[string]*gatehouse.Environment{}, seen: map[string]int{}}
+		im := &importer{s: s, tx: tx, accounts: map[string]int64{}, envs: map[string]*gatehouse.Environment{}, seen: map[string]string{}}
 		if err := im.loadAccounts(ctx); err != nil {
 			return err
 		}
@@ -144,7 +173,15 @@ type importer struct {
 	tx       gatehouse.Store
 	accounts map[string]int64 // by name
 	envs     map[string]*gatehouse.Environment
-	seen     map[string]int // client id → line
+	seen     map[string]string // client id → where it was (place)
+}
+
+// place is where a row is, for a report: its path or its line.
+func place(r *ImportClient) string {
+	if r.Path != "" {
+		return r.Path
+	}
+	return fmt.Sprintf("line %d", r.Line)
 }
 
 func (im *importer) loadAccounts(ctx context.Context) error {
@@ -169,7 +206,7 @@ func (im *importer) loadAccounts(ctx context.Context) error {
 // row imports one row. A row that cannot be imported is a refusal, not an
 // error; an error is a failure of the store.
 func (im *importer) row(ctx context.Context, r *ImportClient) (ImportResult, error) {
-	res := ImportResult{Line: r.Line, ClientID: r.ClientID}
+	res := ImportResult{Line: r.Line, Path: r.Path, ClientID: r.ClientID}
 	refuse := func(format string, args ...any) (ImportResult, error) {
 		res.Action, res.Reason = ImportRefuse, fmt.Sprintf(format, args...)
 		return res, nil
@@ -177,19 +214,23 @@ func (im *importer) row(ctx context.Context, r *ImportClient) (ImportResult, err
 	if r.Problem != "" {
 		return refuse("%s", r.Problem)
 	}
+	if r.Skip != "" {
+		res.Action, res.Reason = ImportSkip, r.Skip
+		return res, nil
+	}
 	want, secret, reason := im.s.importedClient(r)
 	if reason != "" {
 		return refuse("%s", reason)
 	}
 	res.ClientID = want.ID
-	if line, dup := im.seen[want.ID]; dup {
-		return refuse("client %s is also on line %d", want.ID, line)
+	if where, dup := im.seen[want.ID]; dup {
+		return refuse("client %s is also at %s", want.ID, where)
 	}
-	im.seen[want.ID] = r.Line
+	im.seen[want.ID] = place(r)
 	env, err := im.environment(ctx, want.Environment)
 	if err != nil || env == nil {
 		if env == nil && err == nil {
-			return refuse("environment %q does not exist", want.Environment)
+			return refuse("environment %q does not exist (create it first, or import into another one)", want.Environment)
 		}
 		return res, err
 	}
@@ -209,18 +250,18 @@ func (im *importer) row(ctx context.Context, r *ImportClient) (ImportResult, err
 		if err := im.tx.CreateClient(ctx, want); err != nil {
 			return res, fmt.Errorf("create client %s: %w", want.ID, err)
 		}
-		res.Action, res.Reason = ImportCreate, "must rotate: no secret until one is issued"
+		res.Action, res.Reason = ImportCreate, joinNotes(r.Note, "must rotate: no secret until one is issued")
 		return res, nil
 	case errors.Is(err, gatehouse.ErrNotFound):
-		sec, reason := im.s.importedSecret(secret, r.SecretHash)
+		secrets, note, reason := im.s.importedSecrets(r, secret)
 		if reason != "" {
 			return refuse("%s", reason)
 		}
-		want.Secrets = []gatehouse.Secret{sec}
+		want.Secrets = secrets
 		if err := im.tx.CreateClient(ctx, want); err != nil {
 			return res, fmt.Errorf("create client %s: %w", want.ID, err)
 		}
-		res.Action = ImportCreate
+		res.Action, res.Reason = ImportCreate, joinNotes(r.Note, note)
 		return res, nil
 	case err != nil:
 		return res, fmt.Errorf("load client %s: %w", want.ID, err)
@@ -231,18 +272,17 @@ func (im *importer) row(ctx context.Context, r *ImportClient) (ImportResult, err
 	if !have.Active() {
 		return refuse("client %s exists and is revoked", want.ID)
 	}
-	changed := have.Name != want.Name || have.AccountID != want.AccountID ||
-		!slices.Equal(have.Scopes, want.Scopes) || !slices.Equal(have.AllowedCIDRs, want.AllowedCIDRs)
-	if !changed {
+	if !bringInLine(have, want, r) {
 		res.Action, res.Reason = ImportSkip, "unchanged"
 		return res, nil
 	}
-	have.Name, have.AccountID, have.Scopes, have.AllowedCIDRs = want.Name, want.AccountID, want.Scopes, want.AllowedCIDRs
-	have.UpdatedAt = want.UpdatedAt
+	if err := have.Validate(); err != nil {
+		return refuse("%s", gatehouse.ErrorMessage(err))
+	}
 	if err := im.tx.UpdateClient(ctx, have); err != nil {
 		return res, fmt.Errorf("update client %s: %w", want.ID, err)
 	}
-	res.Action, res.Reason = ImportUpdate, "name, scopes, allowlist or account changed; secrets kept"
+	res.Action, res.Reason = ImportUpdate, "name, scopes, audiences, allowlist, account, public keys or token lifetime changed; secrets kept"
 	return res, nil
 }
 
@@ -257,11 +297,16 @@ func (s *Service) importedClient(r *ImportClient) (*gatehouse.Client, string, st
 			creds++
 		}
 	}
+	keys := r.JWKS != "" || r.PublicKeyPEM != ""
 	switch {
 	case r.MustRotate && creds != 0:
 		return nil, "", "a must_rotate row carries no secret, secret_hash or api_key"
-	case !r.MustRotate && creds != 1:
-		return nil, "", "give exactly one of secret, secret_hash and api_key (or none, with must_rotate)"
+	case creds > 1:
+		return nil, "", "give exactly one of secret, secret_hash and api_key"
+	case creds == 0 && !keys && !r.MustRotate:
+		return nil, "", "give exactly one of secret, secret_hash and api_key (or none, with must_rotate or public keys)"
+	case r.RotatedSecret != "" && r.Secret == "" && r.SecretHash == "":
+		return nil, "", "a rotated secret needs a current secret"
 	}
 	if r.APIKey != "" {
 		key := strings.TrimSpace(r.APIKey)
@@ -296,10 +341,22 @@ func (s *Service) importedClient(r *ImportClient) (*gatehouse.Client, string, st
 	if name == "" {
 		name = id
 	}
-	return &gatehouse.Client{
+	c := &gatehouse.Client{
 		ID: id, Environment: strings.TrimSpace(r.Environment), Name: name, Scopes: distinct(r.Scopes),
 		AllowedCIDRs: cidrs, Status: gatehouse.ClientActive, CreatedAt: now, UpdatedAt: now,
-	}, secret, ""
+		JWKS: r.JWKS, PublicKeyPEM: r.PublicKeyPEM,
+	}
+	if r.Audiences != nil {
+		c.Audiences = distinct(r.Audiences)
+	}
+	if r.TokenLifetime != 0 {
+		if r.TokenLifetime < time.Second || r.TokenLifetime > gatehouse.MaxTokenLifetime {
+			return nil, "", fmt.Sprintf("token lifetime %s is outside 1s to %s", r.TokenLifetime, gatehouse.MaxTokenLifetime)
+		}
+		lifetime := r.TokenLifetime.Truncate(time.Second)
+		c.Tokens.Lifetime = &lifetime
+	}
+	return c, secret, ""
 }
 
 // importedSecret returns the stored form of an imported credential: a
