@@ -64,7 +64,7 @@ func TestHydraListJoinsItsSecrets(t *testing.T) {
 			if p := rows[1]; p.Secret != "Pl41n-S3cret-0123456789abcdefXYZ" || !strings.Contains(p.Problem, "no owner") {
 				t.Fatalf("plain (no owner, no --account) = %+v", p)
 			}
-			if n := rows[2]; n.Secret != "" || n.SecretHash != "" || !strings.Contains(n.Note, "must rotate") {
+			if n := rows[2]; n.Secret != "" || n.SecretHash != "" || !n.MustRotate || n.Problem != "" {
 				t.Fatalf("nosecret = %+v", n)
 			}
 			if k := rows[3]; k.Problem != "" || k.Secret != "" {

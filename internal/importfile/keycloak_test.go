@@ -119,7 +119,7 @@ func TestKeycloakRealmExportMapsServiceAccountClients(t *testing.T) {
 				strings.Join(b.Scopes, " ") != "ledger:read ledger:write" || b.Skip != "" || b.Problem != "" {
 				t.Fatalf("billing = %+v", b)
 			}
-			if m := rows[3]; m.Secret != "" || !strings.Contains(m.Note, "must rotate") {
+			if m := rows[3]; m.Secret != "" || !m.MustRotate || m.Problem != "" {
 				t.Fatalf("masked = %+v", m)
 			}
 			j := rows[4]
