@@ -45,6 +45,14 @@ func ParseImportedHash(s string) (string, error) {
 	return s, nil
 }
 
+// ImportedHashSlow reports whether checking a secret against the imported
+// hash s is slow by design (bcrypt, PBKDF2), as against the salted SHA-2
+// forms, which cost one fast hash.
+func ImportedHashSlow(s string) bool {
+	scheme := ImportedHashScheme(s)
+	return scheme == "bcrypt" || strings.HasPrefix(scheme, "pbkdf2-")
+}
+
 // ImportedHashScheme returns the name of the form of an imported hash:
 // "bcrypt", "pbkdf2-sha256", "sha512" and so on; "" if s is not one.
 func ImportedHashScheme(s string) string {

@@ -138,3 +138,57 @@ func TestStrongSecret(t *testing.T) {
 		}
 	}
 }
+
+// countingGate admits the first n slow hashes and counts what it is asked.
+type countingGate struct {
+	n     int
+	asked []string
+}
+
+func (g *countingGate) AllowSlowHash(clientID string) bool {
+	g.asked = append(g.asked, clientID)
+	return len(g.asked) <= g.n
+}
+
+func TestSlowHashGateBoundsSlowHashesOnly(t *testing.T) {
+	const secret = "old-server-secret-42"
+	forms := importedForms(t, secret)
+	for name, h := range forms {
+		slow := strings.Contains(name, "bcrypt") || strings.Contains(name, "PBKDF2")
+		if gatehouse.ImportedHashSlow(h) != slow {
+			t.Errorf("ImportedHashSlow(%s) = %v", name, !slow)
+		}
+	}
+
+	c := &gatehouse.Client{ID: "legacy", Secrets: []gatehouse.Secret{{ID: 7, Imported: forms["bcrypt $2b$"]}}}
+	memo, err := gatehouse.NewSecretMemo(bytes.NewReader(make([]byte, 32)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &countingGate{n: 2}
+	memo.SetSlowHashGate(gate)
+	now := time.Unix(1_700_000_000, 0)
+	if c.Match("wrong", now, memo).OK || !c.Match(secret, now, memo).OK {
+		t.Fatal("within the budget the outcome changed")
+	}
+	// Remembered: no slow hash, the gate is not asked.
+	if !c.Match(secret, now, memo).OK || len(gate.asked) != 2 {
+		t.Fatalf("a remembered secret asked the gate (%d asks)", len(gate.asked))
+	}
+	// Past the budget a wrong secret is refused unchecked, and so is the
+	// right one the memo does not know (here: under a new hash).
+	if c.Match("wrong-again", now, memo).OK || len(gate.asked) != 3 {
+		t.Fatal("past the budget a wrong secret matched, or the gate was not asked")
+	}
+	b, _ := bcrypt.GenerateFromPassword([]byte("another-secret-here"), bcrypt.MinCost)
+	c.Secrets[0].Imported = string(b)
+	if c.Match("another-secret-here", now, memo).OK {
+		t.Fatal("past the budget a slow hash was computed")
+	}
+	// A fast imported form never asks.
+	c.Secrets[0].Imported = forms["salted SHA-256"]
+	asked := len(gate.asked)
+	if !c.Match(secret, now, memo).OK || len(gate.asked) != asked {
+		t.Fatal("a salted SHA-256 secret was gated")
+	}
+}

@@ -16,8 +16,9 @@ import (
 // safe for concurrent use; at MaxEntries it forgets everything and starts
 // again.
 type SecretMemo struct {
-	key [32]byte
-	max int
+	key  [32]byte
+	max  int
+	gate SlowHashGate // nil admits every slow hash
 
 	mu      sync.RWMutex
 	entries map[memoKey][sha256.Size]byte
@@ -45,6 +46,20 @@ func NewSecretMemo(r io.Reader, max int) (*SecretMemo, error) {
 	return m, nil
 }
 
+// SlowHashGate bounds the slow hashes (bcrypt, PBKDF2: ImportedHashSlow) a
+// server computes to check presented secrets it has not verified before:
+// every wrong secret sent for a client whose secret is under such a hash
+// costs one, which would otherwise let anyone spend the server's CPU.
+// AllowSlowHash reports whether one may be computed now for clientID; when
+// it is refused the secret counts as wrong, unchecked.
+type SlowHashGate interface {
+	AllowSlowHash(clientID string) bool
+}
+
+// SetSlowHashGate makes m ask g before each slow hash it computes. Call it
+// before m is used.
+func (m *SecretMemo) SetSlowHashGate(g SlowHashGate) { m.gate = g }
+
 func (m *SecretMemo) mac(k memoKey, secret string) [sha256.Size]byte {
 	h := hmac.New(sha256.New, m.key[:])
 	fmt.Fprintf(h, "%d:%s:%d:%s\x00", len(k.clientID), k.clientID, k.secretID, k.imported)
@@ -56,7 +71,8 @@ func (m *SecretMemo) mac(k memoKey, secret string) [sha256.Size]byte {
 
 // verify reports whether secret matches s, an imported secret of client
 // clientID: from the memo when it was verified before, else by its imported
-// hash (remembering a match). A nil memo always checks the imported hash.
+// hash (remembering a match), if the gate admits a slow one. A nil memo
+// always checks the imported hash.
 func (m *SecretMemo) verify(clientID string, s *Secret, secret string) bool {
 	if m == nil {
 		return VerifyImportedHash(s.Imported, secret)
@@ -68,6 +84,9 @@ func (m *SecretMemo) verify(clientID string, s *Secret, secret string) bool {
 	m.mu.RUnlock()
 	if ok && hmac.Equal(known[:], mac[:]) {
 		return true
+	}
+	if m.gate != nil && ImportedHashSlow(s.Imported) && !m.gate.AllowSlowHash(clientID) {
+		return false
 	}
 	if !VerifyImportedHash(s.Imported, secret) {
 		return false

@@ -3,11 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/internal/adminclient"
 	"github.com/gatehouse-dev/gatehouse/internal/app"
@@ -151,5 +153,55 @@ func TestMustRotateClientIsRefusedLikeAWrongSecret(t *testing.T) {
 	}
 	if c, _ := s.Admin.Client(ctx, "hydra-svc"); c == nil || c.MustRotate || len(c.Secrets) != 1 {
 		t.Fatalf("a second run of the import changed the rotated client: %+v", c)
+	}
+}
+
+// TestSlowHashBudgetRefusesLikeAWrongSecret floods wrong secrets at a client
+// whose secret is under an imported bcrypt hash: past the per-client budget
+// (2 an hour here) they are refused without the hash being computed, with
+// the very answer of a wrong secret, and counted; the right secret, already
+// remembered, still works, and other clients are untouched.
+func TestSlowHashBudgetRefusesLikeAWrongSecret(t *testing.T) {
+	s := startServer(t, app.Config{Protection: app.ProtectionConfig{
+		SlowHashPerClient: app.Threshold{Count: 2, Window: time.Hour},
+		BruteForce:        app.Threshold{Count: 1000, Window: time.Minute},
+	}})
+	// A weak secret stays under bcrypt (a strong one would be re-hashed to
+	// SHA-256 on first use, and cost no slow hash after that).
+	const weak = "weak-secret-1"
+	file := "client_id,secret_hash,account,environment\n" +
+		"bcrypt-svc," + mustBcrypt(t, weak) + ",Acme,sandbox\n" +
+		"other-svc," + mustBcrypt(t, weak) + ",Acme,sandbox\n"
+	if rep := importFile(t, s, file, true); !rep.Applied {
+		t.Fatalf("import = %+v", rep)
+	}
+	keycloak := s.URL + "/realms/sandbox/protocol/openid-connect/token"
+	form := func(id, secret string) rawRequest {
+		return rawRequest{keycloak, curlData, "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret}
+	}
+	if a := sendRaw(t, form("bcrypt-svc", weak)); a.status != 200 {
+		t.Fatalf("the right secret (one slow hash): %+v", a)
+	}
+	wrong := sendRaw(t, form("bcrypt-svc", "wrong-1")) // the second slow hash
+	if wrong.status != 401 {
+		t.Fatalf("a wrong secret: %+v", wrong)
+	}
+	const refused = `gatehouse_slow_hash_refused_total{budget="client"}`
+	if n := metric(t, s, refused); n != 0 {
+		t.Fatalf("%v refusals within the budget", n)
+	}
+	for i := range 5 {
+		if got := sendRaw(t, form("bcrypt-svc", fmt.Sprintf("wrong-%d", i+2))); !got.same(wrong) {
+			t.Fatalf("past the budget:\n%+v\nwithin it:\n%+v", got, wrong)
+		}
+	}
+	if n := metric(t, s, refused); n != 5 {
+		t.Fatalf("%v refusals past the budget, want 5", n)
+	}
+	if a := sendRaw(t, form("bcrypt-svc", weak)); a.status != 200 {
+		t.Fatalf("the remembered right secret past the budget: %+v", a)
+	}
+	if a := sendRaw(t, form("other-svc", weak)); a.status != 200 {
+		t.Fatalf("another client past the first one's budget: %+v", a)
 	}
 }

@@ -215,6 +215,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	memo.SetSlowHashGate(m.protection.slowHash)
 	m.issuer = tokens.NewIssuer(tokens.Config{
 		Directory: m.dir, Store: store, IssuerURL: m.IssuerURL,
 		Now: m.Now, Rand: m.Rand, Logger: m.Logger, MaxStaleness: m.Config.CacheMaxStaleness,

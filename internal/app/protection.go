@@ -39,6 +39,8 @@ import (
 //	  redis_prefix: "gatehouse:"
 //	  audit_retention: 2160h         # 90 days; 0 keeps events forever
 //	  usage_interval: 10s            # how often usage counters are written
+//	  slow_hash_per_client: {count: 5, window: 1s}  # bcrypt/PBKDF2 checks of imported secrets; count -1: no limit
+//	  slow_hash_global: {count: 20, window: 1s}
 type ProtectionConfig struct {
 	RateLimits     *bool             `yaml:"rate_limits"`
 	TrustedProxies []string          `yaml:"trusted_proxies"`
@@ -53,6 +55,12 @@ type ProtectionConfig struct {
 	// UsageInterval is how often per-client usage counters are written
 	// (default 10s).
 	UsageInterval time.Duration `yaml:"usage_interval"`
+	// SlowHashPerClient and SlowHashGlobal bound, per replica, the slow
+	// hashes (bcrypt, PBKDF2) computed to check presented secrets against
+	// imported hashes (protect.SlowHashBudget); past them a secret is
+	// refused as wrong, unchecked. A count of -1 switches one off.
+	SlowHashPerClient protect.Threshold `yaml:"slow_hash_per_client"`
+	SlowHashGlobal    protect.Threshold `yaml:"slow_hash_global"`
 }
 
 // Threshold is a count of events within a window (protect.Threshold).
@@ -75,6 +83,8 @@ func (c *ProtectionConfig) defaults() {
 	// only the count (or only the window) keeps the other's default.
 	c.BruteForce = withDefaults(c.BruteForce, protect.DefaultBruteForce)
 	c.Flood = withDefaults(c.Flood, protect.DefaultFlood)
+	c.SlowHashPerClient = withDefaults(c.SlowHashPerClient, protect.DefaultSlowHashPerClient)
+	c.SlowHashGlobal = withDefaults(c.SlowHashGlobal, protect.DefaultSlowHashGlobal)
 	if c.BanDuration == 0 {
 		c.BanDuration = protect.DefaultBanDuration
 	}
@@ -115,6 +125,14 @@ func (c *ProtectionConfig) validate() error {
 	}{{"brute_force", c.BruteForce}, {"flood", c.Flood}} {
 		if t.t.Count < 0 || t.t.Window < 0 {
 			return fmt.Errorf("protection %s: count %d and window %s must be positive (rate_limits: false switches protection off)", t.name, t.t.Count, t.t.Window)
+		}
+	}
+	for _, t := range []struct {
+		name string
+		t    protect.Threshold
+	}{{"slow_hash_per_client", c.SlowHashPerClient}, {"slow_hash_global", c.SlowHashGlobal}} {
+		if t.t.Count < -1 || t.t.Window < 0 {
+			return fmt.Errorf("protection %s: count %d must be positive (or -1 for no limit) and window %s positive", t.name, t.t.Count, t.t.Window)
 		}
 	}
 	if c.UsageInterval < 0 {
@@ -164,6 +182,7 @@ func parseNetworks(what string, list []string) ([]netip.Prefix, error) {
 // protection is what guards the token endpoint, built by openProtection.
 type protection struct {
 	guard    tokens.Guard
+	slowHash *protect.SlowHashBudget
 	recorder *audit.Recorder
 	bans     bans.List
 	durable  *bans.Durable // nil without rate limits
@@ -248,6 +267,7 @@ func (m *Main) openProtection() (*protection, error) {
 		BruteForce: c.BruteForce, Flood: c.Flood, BanDuration: c.BanDuration, Exempt: exempt,
 		Now: m.Now, Logger: m.Logger,
 	})
+	p.slowHash = protect.NewSlowHashBudget(c.SlowHashPerClient, c.SlowHashGlobal, m.Now, met, m.Logger)
 	return p, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,8 @@ func TestProtectionConfig(t *testing.T) {
   ban_duration: 1h
   fail_closed: true
   audit_retention: 0s
+  slow_hash_per_client: {count: 3, window: 2s}
+  slow_hash_global: {count: -1}
 `, "--ban-duration", "2h", "--rate-limits=true")
 		if err != nil {
 			t.Fatal(err)
@@ -69,8 +72,12 @@ func TestProtectionConfig(t *testing.T) {
 		}
 		if !slices.Equal(p.TrustedProxies, []string{"10.0.0.0/8", "192.0.2.1"}) || p.ProxyHeader != "forwarded" ||
 			p.BruteForce != (app.Threshold{Count: 5, Window: 2 * time.Minute}) || p.Flood != (app.Threshold{Count: 7, Window: 30 * time.Second}) ||
-			!p.FailClosed || *p.AuditRetention != 0 || !slices.Equal(p.ExemptNetworks, []string{"198.51.100.0/24"}) {
+			!p.FailClosed || *p.AuditRetention != 0 || !slices.Equal(p.ExemptNetworks, []string{"198.51.100.0/24"}) ||
+			p.SlowHashPerClient != (app.Threshold{Count: 3, Window: 2 * time.Second}) || p.SlowHashGlobal.Count != -1 {
 			t.Errorf("from the file: %+v", p)
+		}
+		if _, err := resolveServe(t, "protection:\n  slow_hash_global: {count: -2}\n"); err == nil || !strings.Contains(err.Error(), "slow_hash_global") {
+			t.Errorf("a slow-hash count of -2: err = %v", err)
 		}
 	})
 	t.Run("environment variables set flags", func(t *testing.T) {

@@ -46,6 +46,10 @@ type Metrics struct {
 	// kind: "events" (audit events) or "usage" (token requests not added
 	// to usage counts).
 	AuditWriteDropped *prometheus.CounterVec
+	// SlowHashRefused counts presented secrets refused, unchecked, because
+	// checking them would have cost a slow imported hash (bcrypt, PBKDF2)
+	// beyond its budget, by budget ("client", "global").
+	SlowHashRefused *prometheus.CounterVec
 }
 
 // New creates the metrics and registers them, with the Go runtime and
@@ -89,9 +93,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "gatehouse_audit_write_dropped_total",
 			Help: "Audit events (kind=events) and usage counts (kind=usage, in token requests) dropped after the store kept failing to write them.",
 		}, []string{"kind"}),
+		SlowHashRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_slow_hash_refused_total",
+			Help: "Secrets refused unchecked because their imported slow hash (bcrypt, PBKDF2) was over its budget, by budget (client, global).",
+		}, []string{"budget"}),
 	}
 	reg.MustRegister(m.TokenRequests, m.TokenLatency, m.RateLimited, m.Bans, m.AuthFailures,
-		m.CacheLookups, m.AuditDropped, m.LimiterErrors, m.AuditWriteDropped,
+		m.CacheLookups, m.AuditDropped, m.LimiterErrors, m.AuditWriteDropped, m.SlowHashRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
