@@ -213,6 +213,10 @@ func (failing) Allow(context.Context, ratelimit.Key, ratelimit.Limit) (ratelimit
 	return ratelimit.Decision{}, fmt.Errorf("redis down: %w", ratelimit.ErrUnavailable)
 }
 
+func (failing) AllowEach(context.Context, ...ratelimit.Check) (ratelimit.Decision, int, error) {
+	return ratelimit.Decision{}, -1, fmt.Errorf("redis down: %w", ratelimit.ErrUnavailable)
+}
+
 // BenchmarkGuard is the guard's cost per successful token request (ban
 // check, IP and client limits, metrics, usage count), limits on but never
 // reached, from many addresses and clients at once.

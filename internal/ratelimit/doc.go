@@ -4,10 +4,12 @@
 //
 // Two backends implement Limiter: Memory, a sharded in-process map that
 // serves a single replica with no allocation on its hot path, and Redis,
-// shared by every replica (through github.com/go-redis/redis_rate, whose
-// GCRA runs in Redis) and falling back to a Memory limiter with a logged
-// warning when Redis is unreachable, or failing closed when configured.
-// Both pass one conformance suite (suite_test.go).
+// shared by every replica. The Redis limiter's GCRA is a Lua script
+// (gcra.lua) run in Redis on Redis's clock; it passes an event through
+// several limits (a token request's per-IP and per-client ones) in one
+// round trip. It falls back to a Memory limiter with a logged warning when
+// Redis is unreachable, or fails closed when configured. Both pass one
+// conformance suite (suite_test.go).
 //
 // It must not import net/http, database/sql or other internal packages.
 package ratelimit

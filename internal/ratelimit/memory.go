@@ -78,6 +78,20 @@ func (m *Memory) Allow(_ context.Context, key Key, l Limit) (Decision, error) {
 	return Decision{Allowed: true, Remaining: int((now - allowAt) / interval)}, nil
 }
 
+// AllowEach passes one event through checks in order (see Limiter). It
+// never fails.
+func (m *Memory) AllowEach(ctx context.Context, checks ...Check) (Decision, int, error) {
+	least := -1
+	for i, c := range checks {
+		d, _ := m.Allow(ctx, c.Key, c.Limit)
+		if !d.Allowed {
+			return d, i, nil
+		}
+		least = minRemaining(least, d.Remaining)
+	}
+	return Decision{Allowed: true, Remaining: max(least, 0)}, -1, nil
+}
+
 // sweep drops keys back in their initial state. Called with s.mu held; the
 // next sweep comes when the shard has doubled, so sweeping costs O(1) per
 // insert on average.

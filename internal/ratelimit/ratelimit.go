@@ -50,8 +50,21 @@ type Decision struct {
 	RetryAfter time.Duration
 }
 
+// Check is one limit an event must pass: a key and its limit.
+type Check struct {
+	Key   Key
+	Limit Limit
+}
+
 // Limiter decides whether an event may happen now.
 type Limiter interface {
 	// Allow counts one event under key if l admits it now.
 	Allow(ctx context.Context, key Key, l Limit) (Decision, error)
+	// AllowEach passes one event through checks in order, as that many
+	// Allow calls would: each check that admits it counts it, and the
+	// first that refuses stops it, so the checks after that one neither
+	// see nor count it. It returns the refusing check's decision and
+	// index, or an admitting decision (Remaining the least of the checks')
+	// and -1. A Redis limiter makes it one round trip.
+	AllowEach(ctx context.Context, checks ...Check) (d Decision, refused int, err error)
 }

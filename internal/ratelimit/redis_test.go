@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,4 +138,66 @@ func TestRedisUnreachable(t *testing.T) {
 			t.Fatal("a cancelled request marked Redis down")
 		}
 	})
+}
+
+func TestRedisChecksAnEventInOneRoundTrip(t *testing.T) {
+	var calls atomic.Int64
+	r := NewRedis(RedisConfig{Client: testenv.Redis(t), Prefix: randomPrefix(t), OnCall: func(bool) { calls.Add(1) }})
+	ip := Check{Key: Key{Kind: "ip", Environment: "sandbox", ID: "192.0.2.1"}, Limit: PerMinute(600, 200)}
+	client := Check{Key: Key{Kind: "client", Environment: "sandbox", ID: "c1"}, Limit: PerMinute(60, 100)}
+	for range 5 {
+		if d, _, err := r.AllowEach(context.Background(), ip, client); err != nil || !d.Allowed {
+			t.Fatalf("AllowEach: %+v, %v", d, err)
+		}
+	}
+	if n := calls.Load(); n != 5 {
+		t.Fatalf("5 events through two limits took %d calls to Redis, want 5", n)
+	}
+}
+
+func TestRedisReportsFallingBackAndComingBack(t *testing.T) {
+	opts, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewProxy(t, opts.Addr)
+	opts.Addr, opts.DialTimeout, opts.MaxRetries = proxy.Addr(), 200*time.Millisecond, -1
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { client.Close() })
+	clock := newFakeClock()
+	var states []bool
+	var failed atomic.Int64
+	r := NewRedis(RedisConfig{
+		Client: client, Prefix: randomPrefix(t), Now: clock.Now, RetryInterval: time.Minute,
+		OnFallback: func(down bool) { states = append(states, down) },
+		OnCall: func(f bool) {
+			if f {
+				failed.Add(1)
+			}
+		},
+	})
+	ctx := context.Background()
+	key := Key{Kind: "client", Environment: "sandbox", ID: "c1"}
+	l := PerMinute(60, 100)
+	allow := func() {
+		t.Helper()
+		if d, err := r.Allow(ctx, key, l); err != nil || !d.Allowed {
+			t.Fatalf("Allow: %+v, %v", d, err)
+		}
+	}
+	allow()
+	proxy.Down()
+	for range 3 {
+		allow()
+	}
+	if failed.Load() != 1 {
+		t.Errorf("%d failed calls to Redis, want 1: the fallback decides until the retry interval ends", failed.Load())
+	}
+	proxy.Up()
+	allow() // still within the retry interval: the fallback decides
+	clock.Advance(time.Minute)
+	allow()
+	if fmt.Sprint(states) != "[true false]" {
+		t.Fatalf("fallback reports %v, want [true false]", states)
+	}
 }

@@ -159,6 +159,94 @@ func runSuite(t *testing.T, newBackend func(t *testing.T) backend) {
 		}
 	})
 
+	t.Run("an event passes checks in order: those before a refusal count it, the refusing one and those after do not", func(t *testing.T) {
+		b := newBackend(t)
+		hour := func(burst int) Limit { return Limit{Rate: 1, Burst: burst, Period: time.Hour} }
+		ip := Check{Key: Key{Kind: "ip", Environment: "sandbox", ID: "192.0.2.1"}, Limit: hour(2)}
+		client := Check{Key: key, Limit: hour(1)}
+		usage := Check{Key: Key{Kind: "usage", Environment: "sandbox", ID: "c1"}, Limit: hour(5)}
+		d, refused, err := b.limiter.AllowEach(ctx, ip, client, usage)
+		if err != nil || !d.Allowed || refused != -1 {
+			t.Fatalf("first event: %+v, refused by %d, %v; want admitted by all", d, refused, err)
+		}
+		if d.Remaining != 0 {
+			t.Errorf("first event: Remaining %d, want 0 (the client limit's)", d.Remaining)
+		}
+		d, refused, err = b.limiter.AllowEach(ctx, ip, client, usage)
+		if err != nil || d.Allowed || refused != 1 {
+			t.Fatalf("second event: %+v, refused by %d, %v; want refused by the client limit (1)", d, refused, err)
+		}
+		if d.RetryAfter <= 0 || d.RetryAfter > time.Hour {
+			t.Errorf("second event: RetryAfter %v, want in (0, 1h]", d.RetryAfter)
+		}
+		if allow(t, b.limiter, ip.Key, ip.Limit).Allowed {
+			t.Error("the IP limit did not count the event the client limit refused")
+		}
+		for i := range 4 {
+			if !allow(t, b.limiter, usage.Key, usage.Limit).Allowed {
+				t.Fatalf("the check after the refusal counted the refused event: its event %d of 5 was refused", i+2)
+			}
+		}
+		if allow(t, b.limiter, usage.Key, usage.Limit).Allowed {
+			t.Error("the last check admitted more than its burst")
+		}
+	})
+
+	t.Run("an unlimited check admits and counts nothing, and refusals name the check by its place", func(t *testing.T) {
+		b := newBackend(t)
+		off := Check{Key: Key{Kind: "ip", Environment: "sandbox", ID: "192.0.2.1"}, Limit: Limit{Rate: 0, Burst: 1, Period: time.Minute}}
+		one := Check{Key: key, Limit: Limit{Rate: 1, Burst: 1, Period: time.Hour}}
+		for i, want := range []int{-1, 1} {
+			d, refused, err := b.limiter.AllowEach(ctx, off, one)
+			if err != nil || refused != want || d.Allowed != (want == -1) {
+				t.Fatalf("event %d: %+v, refused by %d, %v; want refused by %d", i+1, d, refused, err, want)
+			}
+		}
+		if d, refused, err := b.limiter.AllowEach(ctx, off); err != nil || !d.Allowed || refused != -1 {
+			t.Fatalf("an unlimited check alone: %+v, %d, %v", d, refused, err)
+		}
+	})
+
+	t.Run("concurrent events through two checks are admitted exactly the tighter burst", func(t *testing.T) {
+		b := newBackend(t)
+		ip := Check{Key: Key{Kind: "ip", Environment: "sandbox", ID: "192.0.2.1"}, Limit: Limit{Rate: 1, Burst: 1000, Period: time.Hour}}
+		client := Check{Key: key, Limit: Limit{Rate: 1, Burst: 25, Period: time.Hour}}
+		var admitted, ipCounted atomic.Int64
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					d, refused, err := b.limiter.AllowEach(ctx, ip, client)
+					if err != nil {
+						t.Errorf("AllowEach: %v", err)
+						return
+					}
+					if d.Allowed {
+						admitted.Add(1)
+					}
+					if refused != 0 {
+						ipCounted.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if n := admitted.Load(); n != int64(client.Limit.Burst) {
+			t.Fatalf("admitted %d of 80 concurrent events, want the client burst of %d", n, client.Limit.Burst)
+		}
+		// The IP limit counted all 80: 920 of its 1000 are left.
+		for i := range 920 {
+			if !allow(t, b.limiter, ip.Key, ip.Limit).Allowed {
+				t.Fatalf("the IP limit refused its event %d after 80 counted, want 920 more admitted", i+81)
+			}
+		}
+		if allow(t, b.limiter, ip.Key, ip.Limit).Allowed || ipCounted.Load() != 80 {
+			t.Fatal("the IP limit did not count each of the 80 events once")
+		}
+	})
+
 	t.Run("concurrent callers are admitted exactly the burst", func(t *testing.T) {
 		b := newBackend(t)
 		slow := Limit{Rate: 1, Burst: 25, Period: time.Hour}
