@@ -221,6 +221,7 @@ func (m *Main) openProtection() (*protection, error) {
 	})
 
 	var limiter ratelimit.Limiter
+	together := false
 	if *c.RateLimits {
 		if m.Config.Redis != "" {
 			opts, err := redis.ParseURL(m.Config.Redis)
@@ -237,6 +238,9 @@ func (m *Main) openProtection() (*protection, error) {
 				Fallback: ratelimit.NewMemory(m.Now), Now: m.Now, Logger: m.Logger,
 			})
 			p.bans = bans.NewRedis(bans.RedisConfig{Client: p.redis, Prefix: c.RedisPrefix + "ban:", Now: m.Now, Logger: m.Logger})
+			// A limiter call is a round trip: the per-IP and per-client
+			// limits of a token request go in one.
+			together = true
 		} else {
 			limiter = ratelimit.NewMemory(m.Now)
 			p.bans = bans.NewMemory(m.Now)
@@ -265,7 +269,7 @@ func (m *Main) openProtection() (*protection, error) {
 	p.guard = protect.New(protect.Config{
 		Limiter: limiter, Bans: p.bans, Audit: p.recorder, Metrics: met,
 		BruteForce: c.BruteForce, Flood: c.Flood, BanDuration: c.BanDuration, Exempt: exempt,
-		Now: m.Now, Logger: m.Logger,
+		LimitsTogether: together, Now: m.Now, Logger: m.Logger,
 	})
 	p.slowHash = protect.NewSlowHashBudget(c.SlowHashPerClient, c.SlowHashGlobal, m.Now, met, m.Logger)
 	return p, nil

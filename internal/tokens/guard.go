@@ -22,7 +22,11 @@ import (
 type Guard interface {
 	// Admit runs first, before the credentials are looked at: a banned
 	// source or one over its limit gets an error (429 slow_down with
-	// RetryAfter).
+	// RetryAfter). It may leave the per-IP limit of a request naming a
+	// loaded client to the guard's next call (req.IPLimitPending): a
+	// source over its limit then gets the same 429 from AdmitClient,
+	// AuthFailed or AllowlistDenied, in place of what the request would
+	// otherwise have got, and nothing else of the request is counted.
 	Admit(ctx context.Context, req *Request, env *cache.Environment, claimed *gatehouse.Client) *Error
 	// Banned refuses a banned source (429 slow_down with RetryAfter) and
 	// nothing else. It guards what is not a token request (introspection,
@@ -34,11 +38,15 @@ type Guard interface {
 	// limit.
 	AdmitClient(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client) *Error
 	// AuthFailed records a failed client authentication; reason is the
-	// refusal's own code when it has one (Error.Reason), "" otherwise.
-	AuthFailed(ctx context.Context, req *Request, env *cache.Environment, claimed *gatehouse.Client, reason string)
+	// refusal's own code when it has one (Error.Reason), "" otherwise. It
+	// returns the 429 of a per-IP limit Admit left pending, the answer to
+	// give in place of invalid_client (the failure is then not recorded),
+	// or nil.
+	AuthFailed(ctx context.Context, req *Request, env *cache.Environment, claimed *gatehouse.Client, reason string) *Error
 	// AllowlistDenied records an authenticated client refused because the
-	// request came from outside its IP allowlist.
-	AllowlistDenied(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client)
+	// request came from outside its IP allowlist. It returns the 429 of a
+	// per-IP limit Admit left pending, as AuthFailed does, or nil.
+	AllowlistDenied(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client) *Error
 	// Done runs after every request with its result (tok or oerr) and the
 	// time it took.
 	Done(ctx context.Context, req *Request, env *cache.Environment, tok *Token, oerr *Error, elapsed time.Duration)
@@ -77,21 +85,32 @@ func (i *Issuer) requestTarget(req *Request) (*gatehouse.Client, *cache.Environm
 	return claimed, nil
 }
 
-// guardAuthFailed tells the guard that client authentication failed, and
-// why when the refusal has its own reason.
-func (i *Issuer) guardAuthFailed(ctx context.Context, req *Request, reason string) {
+// guardAuthFailed tells the guard that client authentication failed (and
+// why, when the refusal failed has its own reason) and returns the answer
+// to give: the guard's (a pending per-IP limit's 429) or else failed.
+func (i *Issuer) guardAuthFailed(ctx context.Context, req *Request, failed *Error) *Error {
 	if i.guard != nil {
 		claimed, env := i.requestTarget(req)
-		i.guard.AuthFailed(ctx, req, env, claimed, reason)
+		reason := ""
+		if failed != nil {
+			reason = failed.Reason
+		}
+		if oerr := i.guard.AuthFailed(ctx, req, env, claimed, reason); oerr != nil {
+			return oerr
+		}
 	}
+	return failed
 }
 
 // guardAllowlistDenied tells the guard that c's allowlist refused the
-// request.
-func (i *Issuer) guardAllowlistDenied(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client) {
+// request and returns the answer to give, as guardAuthFailed does.
+func (i *Issuer) guardAllowlistDenied(ctx context.Context, req *Request, env *cache.Environment, c *gatehouse.Client, denied *Error) *Error {
 	if i.guard != nil {
-		i.guard.AllowlistDenied(ctx, req, env, c)
+		if oerr := i.guard.AllowlistDenied(ctx, req, env, c); oerr != nil {
+			return oerr
+		}
 	}
+	return denied
 }
 
 // guardAdmitClient applies the authenticated client's rate limit.
@@ -150,9 +169,9 @@ func (i *Issuer) authenticateGuarded(ctx context.Context, env string, cr Credent
 	c, e, _, denied, oerr := i.authenticate(env, cr, from)
 	switch {
 	case denied != nil:
-		i.guardAllowlistDenied(ctx, req, e, denied)
+		oerr = i.guardAllowlistDenied(ctx, req, e, denied, oerr)
 	case oerr != nil:
-		i.guardAuthFailed(ctx, req, oerr.Reason)
+		oerr = i.guardAuthFailed(ctx, req, oerr)
 	}
 	return c, e, oerr
 }

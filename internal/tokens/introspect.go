@@ -194,7 +194,7 @@ func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr)
 	}
 	p, err := i.authenticateBearer(ctx, req, credential)
 	if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
-		i.guardAuthFailed(ctx, req, "")
+		i.guardAuthFailed(ctx, req, nil) // Banned left no limit pending
 	}
 	return p, err
 }
@@ -221,7 +221,7 @@ func (i *Issuer) authenticateBearer(ctx context.Context, req *Request, credentia
 		req.Credentials.ClientID = id
 		c, _, _, denied, oerr := i.authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: id, Secret: secret}, from)
 		if denied != nil {
-			i.guardAllowlistDenied(ctx, req, env, denied)
+			i.guardAllowlistDenied(ctx, req, env, denied, nil) // Banned left no limit pending
 			return nil, unauthorized
 		}
 		if oerr != nil {

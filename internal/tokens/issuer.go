@@ -124,19 +124,16 @@ func (i *Issuer) issue(ctx context.Context, req *Request) (*Token, *Error) {
 	}
 	client, env, secretID, denied, oerr := i.authenticate(req.Environment, req.Credentials, req.RemoteIP)
 	if denied != nil {
-		i.guardAllowlistDenied(ctx, req, env, denied)
-		return nil, oerr
+		return nil, i.guardAllowlistDenied(ctx, req, env, denied, oerr)
 	}
 	if oerr != nil {
-		i.guardAuthFailed(ctx, req, oerr.Reason)
-		return nil, oerr
+		return nil, i.guardAuthFailed(ctx, req, oerr)
 	}
 	if req.Settings != nil && !req.Settings.Serves(env.Name) {
 		// The legacy dialects know nothing of scopes narrower than a
 		// client's and issue long-lived tokens: they never serve the admin
 		// environment, nor one the configuration keeps them out of.
-		i.guardAuthFailed(ctx, req, "")
-		return nil, errClientAuth()
+		return nil, i.guardAuthFailed(ctx, req, errClientAuth())
 	}
 	if oerr := i.guardAdmitClient(ctx, req, env, client); oerr != nil {
 		return nil, oerr

@@ -31,12 +31,14 @@ func (g *failureLog) Banned(context.Context, *tokens.Request, *cache.Environment
 func (g *failureLog) AdmitClient(context.Context, *tokens.Request, *cache.Environment, *gatehouse.Client) *tokens.Error {
 	return nil
 }
-func (g *failureLog) AuthFailed(_ context.Context, _ *tokens.Request, _ *cache.Environment, _ *gatehouse.Client, reason string) {
+func (g *failureLog) AuthFailed(_ context.Context, _ *tokens.Request, _ *cache.Environment, _ *gatehouse.Client, reason string) *tokens.Error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.reasons = append(g.reasons, reason)
+	return nil
 }
-func (g *failureLog) AllowlistDenied(context.Context, *tokens.Request, *cache.Environment, *gatehouse.Client) {
+func (g *failureLog) AllowlistDenied(context.Context, *tokens.Request, *cache.Environment, *gatehouse.Client) *tokens.Error {
+	return nil
 }
 func (g *failureLog) Done(_ context.Context, _ *tokens.Request, _ *cache.Environment, _ *tokens.Token, oerr *tokens.Error, _ time.Duration) {
 	g.mu.Lock()

@@ -44,6 +44,11 @@ type Request struct {
 	// Settings are the dialect's token settings, applied over the
 	// environment's and under the client's own overrides; nil for none.
 	Settings *DialectSettings
+	// IPLimitPending is set by a Guard's Admit that leaves the per-IP
+	// limit to its next call on this request (AdmitClient, AuthFailed,
+	// AllowlistDenied or Done), which applies it together with its own
+	// check: one limiter call per token request (see Guard).
+	IPLimitPending bool
 }
 
 // DialectSettings are a dialect's token settings: its defaults and, per

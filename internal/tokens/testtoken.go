@@ -68,8 +68,8 @@ func (i *Issuer) issueTest(ctx context.Context, req *Request, env *cache.Environ
 		return nil, nil, e
 	}
 	if !c.AllowsIP(req.RemoteIP) {
-		i.guardAllowlistDenied(ctx, req, env, c)
-		return nil, nil, NewError(ErrInvalidClient, "your address is outside the credential's IP allowlist")
+		return nil, nil, i.guardAllowlistDenied(ctx, req, env, c,
+			NewError(ErrInvalidClient, "your address is outside the credential's IP allowlist"))
 	}
 	if oerr := i.guardAdmitClient(ctx, req, env, c); oerr != nil {
 		return nil, nil, oerr
