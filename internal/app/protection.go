@@ -186,6 +186,7 @@ type protection struct {
 	recorder *audit.Recorder
 	bans     bans.List
 	durable  *bans.Durable // nil without rate limits
+	shared   *bans.Redis   // nil without Redis
 	proxies  httpapi.Proxies
 	metrics  http.Handler
 	registry prometheus.Registerer // where metrics of other parts register
@@ -233,11 +234,28 @@ func (m *Main) openProtection() (*protection, error) {
 			opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
 			opts.MaxRetries = 1
 			p.redis = redis.NewClient(opts)
+			p.shared = bans.NewRedis(bans.RedisConfig{Client: p.redis, Prefix: c.RedisPrefix + "ban:", Now: m.Now, Logger: m.Logger})
+			rm := metrics.NewRedis(reg, p.shared.Mirrored)
+			callsOK, callsFailed := rm.LimiterCalls.WithLabelValues("ok"), rm.LimiterCalls.WithLabelValues("error")
 			limiter = ratelimit.NewRedis(ratelimit.RedisConfig{
 				Client: p.redis, Prefix: c.RedisPrefix + "rl:", FailClosed: c.FailClosed,
 				Fallback: ratelimit.NewMemory(m.Now), Now: m.Now, Logger: m.Logger,
+				OnCall: func(failed bool) {
+					if failed {
+						callsFailed.Inc()
+					} else {
+						callsOK.Inc()
+					}
+				},
+				OnFallback: func(down bool) {
+					if down {
+						rm.LimiterFallback.Set(1)
+					} else {
+						rm.LimiterFallback.Set(0)
+					}
+				},
 			})
-			p.bans = bans.NewRedis(bans.RedisConfig{Client: p.redis, Prefix: c.RedisPrefix + "ban:", Now: m.Now, Logger: m.Logger})
+			p.bans = p.shared
 			// A limiter call is a round trip: the per-IP and per-client
 			// limits of a token request go in one.
 			together = true
@@ -282,6 +300,10 @@ func (p *protection) start(ctx context.Context) {
 	if p.durable != nil {
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); p.durable.Run(ctx) }()
+	}
+	if p.shared != nil {
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); p.shared.Run(ctx) }()
 	}
 }
 

@@ -76,6 +76,16 @@ func (m *Memory) Lift(_ context.Context, subject string) (bool, error) {
 	return found, nil
 }
 
+// replace makes list the bans.
+func (m *Memory) replace(list []Ban) {
+	m.update(func(bans map[string]Ban) {
+		clear(bans)
+		for _, b := range list {
+			bans[b.Subject] = b
+		}
+	})
+}
+
 // update applies change to a copy of the bans without the expired ones and
 // publishes it.
 func (m *Memory) update(change func(map[string]Ban)) {

@@ -2,6 +2,8 @@ package bans
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,12 +30,19 @@ type RedisConfig struct {
 	// RetryInterval is how long the list answers from its local copy after
 	// a Redis failure before it tries Redis again; 5 s if zero.
 	RetryInterval time.Duration
-	Logger        *slog.Logger
+	// SyncInterval is how often Run re-reads every ban from Redis and
+	// checks that its subscription is alive; 5 s if zero.
+	SyncInterval time.Duration
+	Logger       *slog.Logger
 }
 
 // Redis is a ban list every replica shares. Each ban is one key holding the
-// ban as JSON, expiring with it. Bans made by this process are also kept in
-// a Memory list, which answers while Redis is unreachable.
+// ban as JSON, expiring with it, and every change is published on a Redis
+// channel (the prefix followed by "changes"). Each process keeps a copy of
+// the bans in a Memory list: its own always, and, while Run keeps it
+// current from the channel, every replica's. Check answers from the copy
+// while it is current (no round trip), from Redis otherwise, and from the
+// copy again while Redis is unreachable.
 type Redis struct {
 	cfg       RedisConfig
 	local     *Memory
@@ -41,6 +51,20 @@ type Redis struct {
 	// are enforced from here and pushed to Redis as soon as it answers.
 	unsynced *Memory
 	pushing  atomic.Bool
+
+	// mu orders changes of local against a resync, which replaces it;
+	// changes counts them.
+	mu      sync.Mutex
+	changes uint64
+	// current is true while local holds every replica's bans: Run is
+	// subscribed, heard from Redis lately and has re-read every ban since
+	// it subscribed.
+	current    atomic.Bool
+	subscribed atomic.Bool
+	heardAt    atomic.Int64 // unix nanoseconds of the last message or pong
+	// id tells this process's published changes, which it applied when it
+	// made them, from other replicas'.
+	id string
 }
 
 var _ List = (*Redis)(nil)
@@ -56,15 +80,33 @@ func NewRedis(cfg RedisConfig) *Redis {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = 5 * time.Second
 	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = 5 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Redis{cfg: cfg, local: NewMemory(cfg.Now), unsynced: NewMemory(cfg.Now)}
+	id := make([]byte, 8)
+	rand.Read(id)
+	return &Redis{cfg: cfg, local: NewMemory(cfg.Now), unsynced: NewMemory(cfg.Now), id: hex.EncodeToString(id)}
+}
+
+// channel is where changes of bans are published: "+" and the ban as JSON
+// for a ban, "-" and the subject for a lift, each after the id of the
+// process that made it and a space.
+func (r *Redis) channel() string { return r.cfg.Prefix + "changes" }
+
+// change applies f to the local copy, ordered against a resync.
+func (r *Redis) change(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes++
+	f()
 }
 
 // Add bans b.Subject on every replica until b.ExpiresAt.
 func (r *Redis) Add(ctx context.Context, b Ban) error {
-	r.local.Add(ctx, b)
+	r.change(func() { r.local.Add(ctx, b) })
 	ttl := b.ExpiresAt.Sub(r.cfg.Now())
 	if ttl <= 0 {
 		return nil
@@ -73,7 +115,12 @@ func (r *Redis) Add(ctx context.Context, b Ban) error {
 	if err != nil {
 		return fmt.Errorf("encode ban of %s: %w", b.Subject, err)
 	}
-	if err := r.cfg.Client.Set(ctx, r.cfg.Prefix+b.Subject, v, ttl+time.Second).Err(); err != nil {
+	_, err = r.cfg.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, r.cfg.Prefix+b.Subject, v, ttl+time.Second)
+		p.Publish(ctx, r.channel(), "+"+r.id+" "+string(v))
+		return nil
+	})
+	if err != nil {
 		r.unsynced.Add(ctx, b)
 		r.failed(ctx, err)
 		return fmt.Errorf("store ban of %s in redis: %w", b.Subject, err)
@@ -99,10 +146,12 @@ func (r *Redis) pushUnsynced(ctx context.Context) {
 	}
 }
 
-// Check returns the active ban of ip's subject, or nil. While Redis is
-// unreachable it answers from the bans this process made.
+// Check returns the active ban of ip's subject, or nil: from the local copy
+// while Run keeps it current, else from Redis. While Redis is unreachable
+// it answers from the local copy: the bans this process made and those it
+// last knew of.
 func (r *Redis) Check(ctx context.Context, ip netip.Addr) (*Ban, error) {
-	if r.down() {
+	if r.current.Load() || r.down() {
 		return r.local.Check(ctx, ip)
 	}
 	v, err := r.cfg.Client.Get(ctx, r.cfg.Prefix+SubjectOf(ip)).Bytes()
@@ -169,9 +218,19 @@ func (r *Redis) Bans(ctx context.Context) ([]Ban, error) {
 
 // Lift removes the ban of subject on every replica.
 func (r *Redis) Lift(ctx context.Context, subject string) (bool, error) {
-	local, _ := r.local.Lift(ctx, subject)
+	var local bool
+	r.change(func() { local, _ = r.local.Lift(ctx, subject) })
 	r.unsynced.Lift(ctx, subject)
-	v, err := r.cfg.Client.GetDel(ctx, r.cfg.Prefix+subject).Bytes()
+	var get *redis.StringCmd
+	_, err := r.cfg.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.GetDel(ctx, r.cfg.Prefix+subject)
+		p.Publish(ctx, r.channel(), "-"+r.id+" "+subject)
+		return nil
+	})
+	if err == nil || errors.Is(err, redis.Nil) {
+		err = get.Err()
+	}
+	v, _ := get.Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return local, nil

@@ -119,6 +119,43 @@ func RegisterActiveBans(reg prometheus.Registerer, count func() float64) {
 	}, count))
 }
 
+// Redis is what a server sharing its limits and bans through Redis
+// reports about it.
+type Redis struct {
+	// LimiterCalls counts the rate limiter's round trips to Redis, by
+	// result ("ok" or "error"): one per token request, plus one per
+	// failed authentication or rate-limit refusal.
+	LimiterCalls *prometheus.CounterVec
+	// LimiterFallback is 1 while Redis is unreachable and each replica
+	// enforces the limits on its own (or refuses, failing closed).
+	LimiterFallback prometheus.Gauge
+}
+
+// NewRedis creates the Redis metrics and registers them on reg, with
+// gatehouse_ban_list_mirrored reading mirrored at each scrape.
+func NewRedis(reg prometheus.Registerer, mirrored func() bool) *Redis {
+	m := &Redis{
+		LimiterCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_redis_limiter_calls_total",
+			Help: "Round trips of the rate limiter to Redis, by result (ok, error).",
+		}, []string{"result"}),
+		LimiterFallback: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gatehouse_redis_limiter_fallback",
+			Help: "1 while Redis is unreachable and this replica enforces rate limits on its own (or refuses, failing closed).",
+		}),
+	}
+	reg.MustRegister(m.LimiterCalls, m.LimiterFallback, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gatehouse_ban_list_mirrored",
+		Help: "1 while ban checks answer from this replica's copy of the shared ban list (kept current from Redis), 0 while they ask Redis.",
+	}, func() float64 {
+		if mirrored() {
+			return 1
+		}
+		return 0
+	}))
+	return m
+}
+
 // Handler serves the metrics gathered from g in the Prometheus text format.
 func Handler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
