@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +54,11 @@ type Result struct {
 	Successes   int
 	// Errors counts failed requests by HTTP status ("transport" for no response).
 	Errors map[string]int
-	P50    time.Duration
+	// ByTarget counts the answers of each token URL by HTTP status ("200"
+	// for a success, "transport" for no response): what each replica
+	// admitted (200) and refused (429, ...) under a shared limit.
+	ByTarget map[string]map[string]int
+	P50      time.Duration
 	P90    time.Duration
 	P99    time.Duration
 	Max    time.Duration
@@ -141,6 +146,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		w := &workers[i]
 		w.latencies = make([]time.Duration, 0, 1<<14)
 		w.errors = map[string]int{}
+		w.byTarget = map[string]map[string]int{}
 		wg.Add(1)
 		next := func(n int) (string, string, string) { return cfg.TokenURLs[n%len(cfg.TokenURLs)], body, authHeader }
 		if _, one := creds.(oneClient); !one {
@@ -159,7 +165,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	res := &Result{Mode: cfg.Mode, Concurrency: cfg.Concurrency, Elapsed: time.Since(start), Errors: map[string]int{}}
+	res := &Result{Mode: cfg.Mode, Concurrency: cfg.Concurrency, Elapsed: time.Since(start), Errors: map[string]int{},
+		ByTarget: map[string]map[string]int{}}
 	var all []time.Duration
 	for i := range workers {
 		w := &workers[i]
@@ -168,6 +175,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Successes += w.successes
 		for k, v := range w.errors {
 			res.Errors[k] += v
+		}
+		for target, statuses := range w.byTarget {
+			if res.ByTarget[target] == nil {
+				res.ByTarget[target] = map[string]int{}
+			}
+			for k, v := range statuses {
+				res.ByTarget[target][k] += v
+			}
 		}
 	}
 	slices.Sort(all)
@@ -190,6 +205,17 @@ type worker struct {
 	requests  int
 	successes int
 	errors    map[string]int
+	byTarget  map[string]map[string]int
+}
+
+// count adds one answer of status from target.
+func (w *worker) count(target, status string) {
+	m := w.byTarget[target]
+	if m == nil {
+		m = map[string]int{}
+		w.byTarget[target] = m
+	}
+	m[status]++
 }
 
 // encodeRequest returns the body and Authorization header of a token
@@ -227,6 +253,7 @@ func (w *worker) run(ctx context.Context, c *http.Client, next func(n int) (stri
 			if ctx.Err() == nil {
 				w.requests++
 				w.errors["transport"]++
+				w.count(tokenURL, "transport")
 			}
 			continue
 		}
@@ -238,11 +265,13 @@ func (w *worker) run(ctx context.Context, c *http.Client, next func(n int) (stri
 		}
 		w.requests++
 		w.latencies = append(w.latencies, d)
+		status := strconv.Itoa(resp.StatusCode)
 		if resp.StatusCode == http.StatusOK && err == nil {
 			w.successes++
 		} else {
-			w.errors[fmt.Sprint(resp.StatusCode)]++
+			w.errors[status]++
 		}
+		w.count(tokenURL, status)
 	}
 }
 
@@ -279,6 +308,25 @@ func (r *Result) String() string {
 		slices.Sort(keys)
 		for _, k := range keys {
 			fmt.Fprintf(&b, "errors       %s: %d\n", k, r.Errors[k])
+		}
+	}
+	if len(r.ByTarget) > 1 {
+		targets := make([]string, 0, len(r.ByTarget))
+		for t := range r.ByTarget {
+			targets = append(targets, t)
+		}
+		slices.Sort(targets)
+		for _, t := range targets {
+			statuses := make([]string, 0, len(r.ByTarget[t]))
+			for k := range r.ByTarget[t] {
+				statuses = append(statuses, k)
+			}
+			slices.Sort(statuses)
+			fmt.Fprintf(&b, "target       %s:", t)
+			for _, k := range statuses {
+				fmt.Fprintf(&b, " %s %d", k, r.ByTarget[t][k])
+			}
+			b.WriteString("\n")
 		}
 	}
 	if s := r.Server; s != nil {

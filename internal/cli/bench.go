@@ -72,7 +72,7 @@ on this machine) it also reports the server's CPU use and memory.`,
 func benchJSON(r *bench.Result) map[string]any {
 	m := map[string]any{
 		"mode": r.Mode, "concurrency": r.Concurrency, "duration_s": r.Elapsed.Seconds(),
-		"requests": r.Requests, "successes": r.Successes, "errors": r.Errors,
+		"requests": r.Requests, "successes": r.Successes, "errors": r.Errors, "by_target": r.ByTarget,
 		"tokens_per_s": r.TokensPerSecond(),
 		"p50_ms":       ms(r.P50), "p90_ms": ms(r.P90), "p99_ms": ms(r.P99), "max_ms": ms(r.Max),
 	}
