@@ -59,9 +59,9 @@ type Result struct {
 	// admitted (200) and refused (429, ...) under a shared limit.
 	ByTarget map[string]map[string]int
 	P50      time.Duration
-	P90    time.Duration
-	P99    time.Duration
-	Max    time.Duration
+	P90      time.Duration
+	P99      time.Duration
+	Max      time.Duration
 	// Server is set when Config.ServerPID was.
 	Server *ProcessUsage
 }
