@@ -152,6 +152,7 @@ terminal.`,
 			if err != nil {
 				return err
 			}
+			res.DryRun = dryRun // an empty plan is the answer of a real apply too
 			var out *os.File
 			saved := 0
 			if !dryRun && len(res.Changes) > 0 {

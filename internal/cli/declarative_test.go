@@ -115,6 +115,10 @@ clients:
 	if !strings.Contains(out, "No changes: the server matches the file.") {
 		t.Fatalf("a second apply:\n%s", out)
 	}
+	out, _ = mustRun(t, "apply", "-f", path, "--server", srv.url, "--json")
+	if !strings.Contains(out, `"applied": false`) || !strings.Contains(out, `"dry_run": false`) || !strings.Contains(out, `"changes": []`) {
+		t.Fatalf("a second apply --json:\n%s", out)
+	}
 
 	// A change needs the secrets file out of the way, or leave to overwrite.
 	changed := strings.Replace(file, "scopes: [ledger:read]", "scopes: [ledger:read, ledger:write]", 1)
