@@ -145,11 +145,11 @@ func keycloakRow(path, realm string, raw json.RawMessage, o Options) manage.Impo
 		return row
 	}
 	row.ClientID, row.Name = c.ClientID, c.Name
-	if row.Environment == "" {
-		row.Problem = "the realm has no name: choose an environment"
+	if row.Skip = keycloakSkip(&c); row.Skip != "" {
 		return row
 	}
-	if row.Skip = keycloakSkip(&c); row.Skip != "" {
+	if row.Environment == "" {
+		row.Problem = "the realm has no name: choose an environment"
 		return row
 	}
 	row.Scopes = keycloakScopes(&c)

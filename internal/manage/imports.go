@@ -274,6 +274,9 @@ func (im *importer) row(ctx context.Context, r *ImportClient) (ImportResult, err
 	}
 	if !bringInLine(have, want, r) {
 		res.Action, res.Reason = ImportSkip, "unchanged"
+		if have.MustRotate && (secret != "" || r.SecretHash != "") {
+			res.Reason = "unchanged; it still must rotate (an import never sets the secrets of an existing client: rotate it)"
+		}
 		return res, nil
 	}
 	if err := have.Validate(); err != nil {

@@ -125,3 +125,19 @@ func TestImportRefusesRowsItCannotServe(t *testing.T) {
 		})
 	}
 }
+
+func TestImportOfASecretForAMustRotateClientSaysItStillMustRotate(t *testing.T) {
+	f := newFixture(t)
+	row := ImportClient{Path: "clients[0]", ClientID: "masked", MustRotate: true, Account: "sandbox", Environment: "sandbox"}
+	if rep, err := f.service.Import(f.ctx, apiWriter(), []ImportClient{row}, true); err != nil || rep.Created != 1 {
+		t.Fatalf("partial export = %+v, %v", rep, err)
+	}
+	row.MustRotate, row.Secret = false, strongOld
+	rep, err := f.service.Import(f.ctx, apiWriter(), []ImportClient{row}, true)
+	if err != nil || rep.Skipped != 1 || !strings.Contains(rep.Rows[0].Reason, "still must rotate") {
+		t.Fatalf("full export = %+v, %v", rep, err)
+	}
+	if c, _ := f.store.Client(f.ctx, "masked"); !c.MustRotate || len(c.Secrets) != 0 {
+		t.Fatalf("masked = %+v", c)
+	}
+}
