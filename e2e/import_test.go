@@ -62,27 +62,30 @@ func importedHashOf(t *testing.T, s *server, id string) string {
 	return c.Secrets[0].ImportedHash
 }
 
-// TestImportedSecretsWorkAtEveryDialect imports clients of a home-grown
-// server (bcrypt, Ory PBKDF2 and salted SHA-256 hashes) and uses them at the
-// Keycloak-, Lengow- and Lemonway-style endpoints; the first use re-hashes
-// a bcrypt secret into the native form and the secret still works.
+// TestImportedSecretsWorkAtEveryDialect imports one file of a home-grown
+// server (bcrypt, Ory PBKDF2 and salted SHA-256 hashes, and a UUID-shaped
+// legacy API key) and uses its credentials at the Keycloak-, Lengow- and
+// Lemonway-style endpoints; the first use re-hashes a bcrypt secret into the
+// native form and the secret still works.
 func TestImportedSecretsWorkAtEveryDialect(t *testing.T) {
 	s := startServer(t, app.Config{})
 	salted := sha256.Sum256([]byte("s4lt" + importedSecret))
-	file := "client_id,secret_hash,account,environment,scopes,name\n" +
-		"billing-svc," + mustBcrypt(t, importedSecret) + ",Acme,sandbox,ledger:read,Billing\n" +
-		"feed-svc,\"" + oryPBKDF2(t, importedSecret) + "\",Acme,production,feed:read,Feed\n" +
-		"wallet-svc,sha256$s4lt$" + hex.EncodeToString(salted[:]) + ",Acme,sandbox,wallet:read,Wallet\n"
+	const legacyKey = "0b5e7c1a-93d2-4f6e-8a41-7c2d9e0f3b68"
+	file := "client_id,secret_hash,api_key,account,environment,scopes,name\n" +
+		"billing-svc," + mustBcrypt(t, importedSecret) + ",,Acme,sandbox,ledger:read,Billing\n" +
+		"feed-svc,\"" + oryPBKDF2(t, importedSecret) + "\",,Acme,production,feed:read,Feed\n" +
+		"wallet-svc,sha256$s4lt$" + hex.EncodeToString(salted[:]) + ",,Acme,sandbox,wallet:read,Wallet\n" +
+		",," + legacyKey + ",Acme,sandbox,wallet:read,Wallet (old key)\n"
 
 	dry := importFile(t, s, file, false)
-	if dry.Applied || dry.Created != 3 || dry.Refused != 0 {
+	if dry.Applied || dry.Created != 4 || dry.Refused != 0 {
 		t.Fatalf("dry run = %+v", dry)
 	}
 	if _, err := s.Admin.Client(context.Background(), "billing-svc"); err == nil {
 		t.Fatal("a dry run wrote a client")
 	}
 	rep := importFile(t, s, file, true)
-	if !rep.Applied || rep.Created != 3 {
+	if !rep.Applied || rep.Created != 4 {
 		t.Fatalf("import = %+v", rep)
 	}
 	if got := importedHashOf(t, s, "billing-svc"); got != "bcrypt" {
@@ -112,6 +115,10 @@ func TestImportedSecretsWorkAtEveryDialect(t *testing.T) {
 	if resp.StatusCode != 200 || body["token_Type"] != "Bearer" || body["expires_in"] != 7776000.0 {
 		t.Fatalf("Lemonway-style: %d %v", resp.StatusCode, body)
 	}
+	resp, body = send(t, http.MethodPost, s.URL+"/oauth/api/v1/oauth/token", lemonwayHeaders("basic "+legacyKey), "Grant_type=client_credentials")
+	if resp.StatusCode != 200 || body["token_Type"] != "Bearer" || body["expires_in"] != 7776000.0 {
+		t.Fatalf("Lemonway-style with the legacy key: %d %v", resp.StatusCode, body)
+	}
 
 	// The re-hash runs off the request; wait for it, then the secret is in
 	// the native form and still works.
@@ -128,7 +135,7 @@ func TestImportedSecretsWorkAtEveryDialect(t *testing.T) {
 
 	t.Run("running the import again changes nothing", func(t *testing.T) {
 		again := importFile(t, s, file, true)
-		if again.Created+again.Updated+again.Refused != 0 || again.Skipped != 3 {
+		if again.Created+again.Updated+again.Refused != 0 || again.Skipped != 4 {
 			t.Fatalf("second run = %+v", again)
 		}
 		if got := importedHashOf(t, s, "billing-svc"); got != "" {
@@ -150,8 +157,8 @@ func TestImportedSecretsWorkAtEveryDialect(t *testing.T) {
 		}
 	})
 	t.Run("no secret reaches the report or the log", func(t *testing.T) {
-		if strings.Contains(s.Logs.String(), importedSecret) {
-			t.Fatal("the log holds an imported secret")
+		if logs := s.Logs.String(); strings.Contains(logs, importedSecret) || strings.Contains(logs, legacyKey) {
+			t.Fatal("the log holds an imported secret or key")
 		}
 	})
 }
