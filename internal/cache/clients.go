@@ -168,18 +168,31 @@ func (d *Directory) BuildFilter(ctx context.Context) error {
 		}
 		d.mu.Unlock()
 	}()
+	// The hashes are gathered in blocks, not one growing slice, so that a
+	// scan of a million ids allocates 8 MB once instead of copying it over
+	// and over (the copies would raise the heap, and the process's memory,
+	// long after the scan).
+	const block = 1 << 16
 	seed := maphash.MakeSeed()
-	var hashes []uint64
+	var blocks [][]uint64
+	n := 0
 	err := d.store.ClientIDs(ctx, func(id string) error {
-		hashes = append(hashes, maphash.String(seed, id))
+		if n%block == 0 {
+			blocks = append(blocks, make([]uint64, 0, block))
+		}
+		last := &blocks[len(blocks)-1]
+		*last = append(*last, maphash.String(seed, id))
+		n++
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("build the client id filter: %w", err)
 	}
-	f := newIDFilter(len(hashes), seed)
-	for _, h := range hashes {
-		f.addHash(h)
+	f := newIDFilter(n, seed)
+	for _, b := range blocks {
+		for _, h := range b {
+			f.addHash(h)
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
