@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // boundedSet is a fixed-size set of values keyed by client id, evicted by
@@ -20,10 +21,15 @@ import (
 // id misses, and storing the other replaces it. That costs at worst a store
 // read, never a wrong answer.
 //
+// A hit may also keep a value of type H derived from the entry (the
+// gatehouse.Client a lookup hands out, built from a compact entry): it is
+// built on the first hit, reused by later hits, and dropped when the sweep
+// clears the entry's reference bit, so that only entries in use carry it.
+//
 // The cache of clients (V = clientEntry) and the cache of ids known to be
 // absent (V = struct{}) are separate sets, so that absent ids can never
 // evict clients.
-type boundedSet[V any] struct {
+type boundedSet[V, H any] struct {
 	seed      maphash.Seed
 	shards    []setShard[V]
 	evictions atomic.Uint64
@@ -40,18 +46,19 @@ type setShard[V any] struct {
 type setSlot[V any] struct {
 	id    string
 	value V
-	ref   uint32 // accessed atomically: 1 after a hit since the last sweep
+	ref   uint32         // accessed atomically: 1 after a hit since the last sweep
+	hit   unsafe.Pointer // accessed atomically: the *H derived on a hit, or nil
 }
 
 // newBoundedSet returns a set that holds at most about limit entries (at
 // least 1). Large sets are split into 64 shards to spread the locks.
-func newBoundedSet[V any](limit int) *boundedSet[V] {
+func newBoundedSet[V, H any](limit int) *boundedSet[V, H] {
 	limit = max(limit, 1)
 	n := 1
 	if limit >= 4096 {
 		n = 64
 	}
-	b := &boundedSet[V]{seed: maphash.MakeSeed(), shards: make([]setShard[V], n)}
+	b := &boundedSet[V, H]{seed: maphash.MakeSeed(), shards: make([]setShard[V], n)}
 	per := (limit + n - 1) / n
 	for i := range b.shards {
 		b.shards[i] = setShard[V]{index: make(map[uint64]int32), limit: per}
@@ -60,32 +67,42 @@ func newBoundedSet[V any](limit int) *boundedSet[V] {
 }
 
 // locate returns the shard of id and id's key in it.
-func (b *boundedSet[V]) locate(id string) (*setShard[V], uint64) {
+func (b *boundedSet[V, H]) locate(id string) (*setShard[V], uint64) {
 	h := maphash.String(b.seed, id)
 	return &b.shards[h%uint64(len(b.shards))], h
 }
 
-// get returns a copy of the value stored for id and whether there is one.
-func (b *boundedSet[V]) get(id string) (V, bool) {
+// get returns the value derived from the entry for id (derive builds it on
+// the first hit; nil derive gives nil) and whether there is an entry.
+func (b *boundedSet[V, H]) get(id string, derive func(id string, v *V) *H) (*H, bool) {
 	s, h := b.locate(id)
-	var v V
+	var out *H
 	s.mu.RLock()
 	i, ok := s.index[h]
 	if ok {
 		slot := &s.slots[i]
 		if ok = slot.id == id; ok {
-			v = slot.value
 			if atomic.LoadUint32(&slot.ref) == 0 {
 				atomic.StoreUint32(&slot.ref, 1)
+			}
+			if derive != nil {
+				if p := atomic.LoadPointer(&slot.hit); p != nil {
+					out = (*H)(p)
+				} else {
+					out = derive(id, &slot.value)
+					if !atomic.CompareAndSwapPointer(&slot.hit, nil, unsafe.Pointer(out)) {
+						out = (*H)(atomic.LoadPointer(&slot.hit))
+					}
+				}
 			}
 		}
 	}
 	s.mu.RUnlock()
-	return v, ok
+	return out, ok
 }
 
 // has reports whether id has an entry, without marking it used.
-func (b *boundedSet[V]) has(id string) bool {
+func (b *boundedSet[V, H]) has(id string) bool {
 	s, h := b.locate(id)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -96,7 +113,7 @@ func (b *boundedSet[V]) has(id string) bool {
 // put stores v for id, evicting another entry if the shard is full, but only
 // if valid (called under the shard's lock) still reports true: a load that
 // raced an invalidation must not store what it read.
-func (b *boundedSet[V]) put(id string, v V, valid func() bool) {
+func (b *boundedSet[V, H]) put(id string, v V, valid func() bool) {
 	s, h := b.locate(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,7 +121,7 @@ func (b *boundedSet[V]) put(id string, v V, valid func() bool) {
 		return
 	}
 	if i, ok := s.index[h]; ok {
-		s.slots[i].id, s.slots[i].value = id, v
+		s.slots[i] = setSlot[V]{id: id, value: v}
 		return
 	}
 	if len(s.slots) < s.limit {
@@ -124,11 +141,12 @@ func (b *boundedSet[V]) put(id string, v V, valid func() bool) {
 		slot := &s.slots[s.hand]
 		if atomic.LoadUint32(&slot.ref) == 1 {
 			atomic.StoreUint32(&slot.ref, 0)
+			atomic.StorePointer(&slot.hit, nil)
 			s.hand++
 			continue
 		}
 		delete(s.index, maphash.String(b.seed, slot.id))
-		slot.id, slot.value = id, v
+		*slot = setSlot[V]{id: id, value: v}
 		s.index[h] = int32(s.hand)
 		s.hand++
 		b.evictions.Add(1)
@@ -138,20 +156,20 @@ func (b *boundedSet[V]) put(id string, v V, valid func() bool) {
 
 // update replaces the entry for id if there is one, and reports whether
 // there was.
-func (b *boundedSet[V]) update(id string, v V) bool {
+func (b *boundedSet[V, H]) update(id string, v V) bool {
 	s, h := b.locate(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, ok := s.index[h]
 	if ok && s.slots[i].id == id {
-		s.slots[i].value = v
+		s.slots[i] = setSlot[V]{id: id, value: v, ref: atomic.LoadUint32(&s.slots[i].ref)}
 		return true
 	}
 	return false
 }
 
 // remove deletes the entry for id, if any.
-func (b *boundedSet[V]) remove(id string) {
+func (b *boundedSet[V, H]) remove(id string) {
 	s, h := b.locate(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,7 +180,7 @@ func (b *boundedSet[V]) remove(id string) {
 	last := len(s.slots) - 1
 	if int(i) != last {
 		moved := &s.slots[last]
-		s.slots[i] = setSlot[V]{id: moved.id, value: moved.value, ref: atomic.LoadUint32(&moved.ref)}
+		s.slots[i] = setSlot[V]{id: moved.id, value: moved.value, ref: atomic.LoadUint32(&moved.ref), hit: atomic.LoadPointer(&moved.hit)}
 		s.index[maphash.String(b.seed, moved.id)] = i
 	}
 	s.slots[last] = setSlot[V]{}
@@ -171,7 +189,7 @@ func (b *boundedSet[V]) remove(id string) {
 }
 
 // clear removes every entry.
-func (b *boundedSet[V]) clear() {
+func (b *boundedSet[V, H]) clear() {
 	for i := range b.shards {
 		s := &b.shards[i]
 		s.mu.Lock()
@@ -182,7 +200,7 @@ func (b *boundedSet[V]) clear() {
 }
 
 // len returns the number of entries.
-func (b *boundedSet[V]) len() int {
+func (b *boundedSet[V, H]) len() int {
 	n := 0
 	for i := range b.shards {
 		s := &b.shards[i]
@@ -194,4 +212,4 @@ func (b *boundedSet[V]) len() int {
 }
 
 // capacity returns the most entries the set holds.
-func (b *boundedSet[V]) capacity() int { return len(b.shards) * b.shards[0].limit }
+func (b *boundedSet[V, H]) capacity() int { return len(b.shards) * b.shards[0].limit }

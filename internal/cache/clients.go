@@ -49,8 +49,8 @@ func (d *Directory) Client(id string) *gatehouse.Client {
 // times, version or sealed secrets (entry.go); read the store for those.
 // The returned value must not be modified.
 func (d *Directory) LookupClient(id string) (*gatehouse.Client, error) {
-	if e, ok := d.clients.get(id); ok {
-		return e.client(id), nil
+	if c, ok := d.clients.get(id, clientOf); ok {
+		return c, nil
 	}
 	if id == "" {
 		return nil, nil
@@ -59,7 +59,7 @@ func (d *Directory) LookupClient(id string) (*gatehouse.Client, error) {
 		d.stats.filtered.Add(1)
 		return nil, nil
 	}
-	if _, ok := d.absent.get(id); ok {
+	if _, ok := d.absent.get(id, nil); ok {
 		d.stats.knownAbsent.Add(1)
 		return nil, nil
 	}

@@ -32,8 +32,8 @@ type Directory struct {
 
 	// Clients are loaded on demand (clients.go): clients holds the ones in
 	// use, absent the ids the store did not have, filter every stored id.
-	clients     *boundedSet[clientEntry]
-	absent      *boundedSet[struct{}]
+	clients     *boundedSet[clientEntry, gatehouse.Client]
+	absent      *boundedSet[struct{}, struct{}]
 	shapes      shapeTable // the shared parts of cached clients (entry.go)
 	stats       lookupStats
 	filter      atomic.Pointer[idFilter]
@@ -98,7 +98,7 @@ func New(cfg Config) *Directory {
 	if absent <= 0 {
 		absent = max(size/4, 1024)
 	}
-	d.clients, d.absent = newBoundedSet[clientEntry](size), newBoundedSet[struct{}](absent)
+	d.clients, d.absent = newBoundedSet[clientEntry, gatehouse.Client](size), newBoundedSet[struct{}, struct{}](absent)
 	if d.loadTimeout <= 0 {
 		d.loadTimeout = 2 * time.Second
 	}

@@ -22,7 +22,8 @@ import (
 // A cached client thus costs its id, its slot (about 130 bytes, in the
 // shard's slice, with three pointers) and an index entry (pointer-free),
 // where a whole gatehouse.Client costs a dozen allocations and about 1 KiB.
-// Lookups hand out a gatehouse.Client built from the entry (one allocation)
+// Lookups hand out a gatehouse.Client built from the entry (one allocation,
+// on the entry's first hit; boundedSet keeps it while the entry is in use)
 // that lacks what no token request reads: the name, the times of creation
 // and update, the version, secrets' creation times and sealed copies.
 type clientEntry struct {
@@ -90,8 +91,8 @@ type entryClient struct {
 	secrets [gatehouse.MaxSecrets]gatehouse.Secret
 }
 
-// client returns the client of the entry, whose id is id.
-func (e *clientEntry) client(id string) *gatehouse.Client {
+// clientOf returns the client of entry e, whose id is id.
+func clientOf(id string, e *clientEntry) *gatehouse.Client {
 	if e.full != nil {
 		return e.full
 	}
