@@ -199,6 +199,21 @@ func (i *Issuer) AuthenticateBearer(envName, credential string, from netip.Addr)
 	return p, err
 }
 
+// bearerError is the application error for a failed authentication: a
+// fault of the server (the client could not be read in time) is
+// unavailable or internal, so that a valid credential is not answered as a
+// wrong one (nor counted towards a brute-force ban); anything else is
+// refused.
+func bearerError(oerr *Error, refused error) error {
+	switch {
+	case oerr.Status == 503:
+		return gatehouse.Errorf(gatehouse.EUNAVAILABLE, "the credential store is unreachable; retry later")
+	case oerr.Status >= 500:
+		return gatehouse.Errorf(gatehouse.EINTERNAL, "internal error")
+	}
+	return refused
+}
+
 // authenticateBearer is AuthenticateBearer behind the guard; it fills in
 // req.Credentials with what was presented (for the audit record, which
 // keeps only the method and a known client id).
@@ -225,7 +240,7 @@ func (i *Issuer) authenticateBearer(ctx context.Context, req *Request, credentia
 			return nil, unauthorized
 		}
 		if oerr != nil {
-			return nil, unauthorized
+			return nil, bearerError(oerr, unauthorized)
 		}
 		return &gatehouse.Principal{ClientID: c.ID, Environment: envName, AccountID: c.AccountID, Scopes: c.Scopes}, nil
 	}
@@ -235,6 +250,9 @@ func (i *Issuer) authenticateBearer(ctx context.Context, req *Request, credentia
 		c, _, oerr := i.Authenticate(envName, Credentials{Method: AuthAPIKey, ClientID: gatehouse.LegacyKeyClientID(credential), Secret: credential}, from)
 		if oerr == nil {
 			return &gatehouse.Principal{ClientID: c.ID, Environment: envName, AccountID: c.AccountID, Scopes: c.Scopes}, nil
+		}
+		if oerr.Status >= 500 {
+			return nil, bearerError(oerr, unauthorized)
 		}
 	}
 	req.Credentials.Method = AuthBearer

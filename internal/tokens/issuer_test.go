@@ -349,6 +349,32 @@ func TestAuthenticateBearerAcceptsAPIKeysAndTokens(t *testing.T) {
 	}
 }
 
+func TestAuthenticateBearerAnswersUnavailableWhenTheClientCannotBeRead(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	secret, _ := gatehouse.NewSecret(rand.Reader)
+	c, _ := f.store.Client(ctx, f.sandbox.ID)
+	c.Secrets = append(c.Secrets, gatehouse.Secret{Hash: gatehouse.HashSecret(secret), CreatedAt: f.clock.Now()})
+	if err := f.store.UpdateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// A replica that has not read the client yet, whose store then fails
+	// (as a read stuck behind a busy database does).
+	dir := cache.New(cache.Config{Store: f.store, Now: f.clock.Now})
+	if err := dir.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	issuer := tokens.NewIssuer(tokens.Config{
+		Directory: dir, Store: f.store, IssuerURL: func(env string) string { return issuerBase + env },
+		Now: f.clock.Now, Rand: rand.Reader, MaxStaleness: time.Minute,
+	})
+	f.store.Close()
+	key := gatehouse.FormatAPIKey("sandbox", f.sandbox.ID, secret)
+	if _, err := issuer.AuthenticateBearer("sandbox", key, here); gatehouse.ErrorCode(err) != gatehouse.EUNAVAILABLE {
+		t.Fatalf("a valid API key whose client cannot be read: %v, want unavailable (not unauthorized)", err)
+	}
+}
+
 func TestStaleCacheAnswersTemporarilyUnavailable(t *testing.T) {
 	f := newFixture(t)
 	f.clock.Add(2 * time.Minute) // no sync for longer than MaxStaleness
