@@ -45,20 +45,29 @@ func (f *adminFlags) register(parent *cobra.Command) {
 	}
 }
 
-// api returns a client of the admin API. The key is GATEHOUSE_ADMIN_KEY if
-// set, else the content of the key file without surrounding white space.
+// api returns a client of the admin API with adminKey's key.
 func (f *adminFlags) api() (*adminclient.API, error) {
+	key, err := f.adminKey()
+	if err != nil {
+		return nil, err
+	}
+	return adminclient.New(f.server, key, &http.Client{Timeout: httpTimeout}), nil
+}
+
+// adminKey returns the admin API key: GATEHOUSE_ADMIN_KEY if set, else the
+// content of the key file without surrounding white space.
+func (f *adminFlags) adminKey() (string, error) {
 	key := strings.TrimSpace(os.Getenv("GATEHOUSE_ADMIN_KEY"))
 	if key == "" {
 		b, err := os.ReadFile(f.keyFile)
 		if err != nil {
-			return nil, fmt.Errorf("read the admin API key: %w (use --admin-key-file or GATEHOUSE_ADMIN_KEY)", err)
+			return "", fmt.Errorf("read the admin API key: %w (use --admin-key-file or GATEHOUSE_ADMIN_KEY)", err)
 		}
 		if key = strings.TrimSpace(string(b)); key == "" {
-			return nil, fmt.Errorf("admin API key file %s is empty", f.keyFile)
+			return "", fmt.Errorf("admin API key file %s is empty", f.keyFile)
 		}
 	}
-	return adminclient.New(f.server, key, &http.Client{Timeout: httpTimeout}), nil
+	return key, nil
 }
 
 // printJSON writes v as indented JSON.

@@ -64,7 +64,7 @@ on this machine) it also reports the server's CPU use and memory.`,
 	fs.StringSliceVar(&targets, "targets", nil, "server base URLs to send requests to in turn (round robin over replicas), instead of --server")
 	fs.IntVar(&cfg.FillClients, "fill-clients", 0, "authenticate each request as one of the first N clients of `gatehouse bench fill`, picked at random")
 	fs.BoolVar(&cfg.UnknownClients, "unknown-clients", false, "name a random, nonexistent client id in each request (a flood of guesses; answers are 401)")
-	cmd.AddCommand(newBenchFillCommand())
+	cmd.AddCommand(newBenchFillCommand(), newBenchSoakCommand())
 	fs.StringVar(&cfg.Mode, "mode", "token", "what to load: token (the token endpoint) or introspect (introspection of one valid token, as the client)")
 	return cmd
 }

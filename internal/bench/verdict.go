@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Point is one sample of a process gauge (RSS, goroutines, open files).
+type Point struct {
+	At    time.Duration // since the start of the soak
+	Value float64
+}
+
+// Trend is how a gauge moved after the warm-up: the soak's first third is
+// warm-up; the rest is split in two halves of equal time (the second and
+// last thirds of the run).
+type Trend struct {
+	// MidMax and LastMax are the largest values of the second and of the
+	// last third.
+	MidMax, LastMax float64
+	// StepGrowth is LastMax/MidMax − 1.
+	StepGrowth float64
+	// SlopeGrowth is the least-squares slope over both thirds times their
+	// span, divided by their mean: how much the gauge grew over the two
+	// thirds, as a share of its level, if it grew in a straight line.
+	SlopeGrowth float64
+	// Samples is how many points fell after the warm-up.
+	Samples int
+}
+
+// minTrendSamples is the fewest points after warm-up, per third, that a
+// trend is judged on.
+const minTrendSamples = 3
+
+// TrendOf computes the trend of points taken over a run of length total.
+// ok is false when either third has fewer than minTrendSamples points.
+func TrendOf(points []Point, total time.Duration) (tr Trend, ok bool) {
+	warm, mid := total/3, 2*total/3
+	var n, nMid, nLast int
+	var sumT, sumV, sumTT, sumTV float64
+	first, lastT := time.Duration(-1), time.Duration(0)
+	for _, p := range points {
+		if p.At < warm {
+			continue
+		}
+		if p.At < mid {
+			nMid++
+			tr.MidMax = math.Max(tr.MidMax, p.Value)
+		} else {
+			nLast++
+			tr.LastMax = math.Max(tr.LastMax, p.Value)
+		}
+		if first < 0 {
+			first = p.At
+		}
+		lastT = p.At
+		t := p.At.Seconds()
+		n++
+		sumT += t
+		sumV += p.Value
+		sumTT += t * t
+		sumTV += t * p.Value
+	}
+	tr.Samples = n
+	if nMid < minTrendSamples || nLast < minTrendSamples {
+		return tr, false
+	}
+	if tr.MidMax > 0 {
+		tr.StepGrowth = tr.LastMax/tr.MidMax - 1
+	}
+	fn := float64(n)
+	if den := fn*sumTT - sumT*sumT; den > 0 && sumV > 0 {
+		slope := (fn*sumTV - sumT*sumV) / den
+		tr.SlopeGrowth = slope * (lastT - first).Seconds() / (sumV / fn)
+	}
+	return tr, true
+}
+
+// Flat reports whether the gauge did not grow: the last third's maximum is
+// within tolerance (a share, 0.05 for 5 %) plus slack (an absolute amount,
+// for gauges that move with the load, such as goroutines and open files)
+// of the second third's, or the regression line over both grew by less
+// than that. Either test alone passes: a single late spike lifts the
+// maximum but not the line, and a saw-tooth lifts the line's noise but not
+// the maximum. A leak lifts both.
+func (tr Trend) Flat(tolerance, slack float64) bool {
+	allowed := func(level float64) float64 {
+		if level <= 0 {
+			return math.Inf(1)
+		}
+		return tolerance + slack/level
+	}
+	mean := (tr.MidMax + tr.LastMax) / 2
+	return tr.StepGrowth <= allowed(tr.MidMax) || tr.SlopeGrowth <= allowed(mean)
+}
+
+// Check is one line of a verdict.
+type Check struct {
+	Name   string `json:"name"`
+	Pass   bool   `json:"pass"`
+	Detail string `json:"detail"`
+}
+
+// Verdict is the judgement of a soak: it passes when every check does.
+type Verdict struct {
+	Pass   bool    `json:"pass"`
+	Checks []Check `json:"checks"`
+}
+
+// VerdictInput is what a soak measured, for Judge.
+type VerdictInput struct {
+	Duration  time.Duration
+	Requests  int
+	Status5xx int
+	Transport int // requests that got no answer
+	// Dropped counts requests the schedule called for that were not sent
+	// because every in-flight slot was taken: the server fell behind.
+	Dropped int
+	// Mismatched counts reuse answers that were not the client's earlier
+	// token.
+	Mismatched int
+	// Gauges holds, per target, the samples of each gauge by metric name.
+	Gauges map[string]map[string][]Point
+}
+
+// Limits of Judge.
+const (
+	// DefaultTolerance is how much a gauge may grow after warm-up.
+	DefaultTolerance = 0.05
+	// DroppedShare is the share of requests that may be dropped before the
+	// soak counts as not having held its rate.
+	DroppedShare = 0.001
+)
+
+// gaugeSlack is the absolute slack per gauge: goroutines and open files
+// follow the connections in use, which the load moves.
+var gaugeSlack = map[string]float64{
+	MetricRSS:        0,
+	MetricGoroutines: 20,
+	MetricOpenFDs:    20,
+}
+
+// Judge turns what a soak measured into a verdict with the given tolerance
+// for gauge growth.
+func Judge(in VerdictInput, tolerance float64) Verdict {
+	v := Verdict{Pass: true}
+	add := func(name string, pass bool, format string, args ...any) {
+		v.Checks = append(v.Checks, Check{Name: name, Pass: pass, Detail: fmt.Sprintf(format, args...)})
+		v.Pass = v.Pass && pass
+	}
+	add("no 5xx", in.Status5xx == 0, "%d of %d requests answered 5xx", in.Status5xx, in.Requests)
+	add("every request answered", in.Transport == 0, "%d requests got no answer", in.Transport)
+	add("rate held", float64(in.Dropped) <= DroppedShare*float64(in.Requests+in.Dropped),
+		"%d requests dropped for want of a free connection (at most %.1f%% allowed)", in.Dropped, 100*DroppedShare)
+	add("reuse stable", in.Mismatched == 0, "%d reuse answers carried another token than the client's earlier one", in.Mismatched)
+	for _, target := range sortedKeys(in.Gauges) {
+		for _, metric := range []string{MetricRSS, MetricGoroutines, MetricOpenFDs} {
+			name := fmt.Sprintf("%s flat (%s)", metricLabel[metric], target)
+			tr, ok := TrendOf(in.Gauges[target][metric], in.Duration)
+			if !ok {
+				add(name, false, "too few samples after warm-up (%d; need %d in each of the last two thirds): scrape more often or run longer",
+					tr.Samples, minTrendSamples)
+				continue
+			}
+			add(name, tr.Flat(tolerance, gaugeSlack[metric]),
+				"max %s in the second third, %s in the last (%+.1f%%); regression line %+.1f%% over both (allowed %.0f%% + %.0f)",
+				formatGauge(metric, tr.MidMax), formatGauge(metric, tr.LastMax), 100*tr.StepGrowth, 100*tr.SlopeGrowth,
+				100*tolerance, gaugeSlack[metric])
+		}
+	}
+	return v
+}
+
+// String renders the verdict for humans.
+func (v Verdict) String() string {
+	var b strings.Builder
+	if v.Pass {
+		b.WriteString("verdict: PASS\n")
+	} else {
+		b.WriteString("verdict: FAIL\n")
+	}
+	for _, c := range v.Checks {
+		mark := "ok  "
+		if !c.Pass {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(&b, "  %s %s: %s\n", mark, c.Name, c.Detail)
+	}
+	return b.String()
+}
