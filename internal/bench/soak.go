@@ -122,7 +122,9 @@ type SoakResult struct {
 	Mismatched int
 	// ScrapeErrors counts failed samples of /metrics.
 	ScrapeErrors int
-	Verdict      Verdict
+	// Gauges holds every sample of /metrics: metrics URL → gauge → points.
+	Gauges  map[string]map[string][]Point
+	Verdict Verdict
 }
 
 // soak is one running soak.
@@ -281,6 +283,7 @@ func (s *soak) run(ctx context.Context) *SoakResult {
 	res.Mismatched = int(s.ops.mismatched.Load())
 	s.mu.Lock()
 	res.ScrapeErrors = s.scrapeE
+	res.Gauges = s.gauges
 	s.mu.Unlock()
 	res.Verdict = s.judge(res)
 	return res

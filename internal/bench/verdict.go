@@ -17,10 +17,12 @@ type Point struct {
 // warm-up; the rest is split in two halves of equal time (the second and
 // last thirds of the run).
 type Trend struct {
-	// MidMax and LastMax are the largest values of the second and of the
-	// last third.
-	MidMax, LastMax float64
-	// StepGrowth is LastMax/MidMax − 1.
+	// Mid and Last are the level of the second and of the last third: their
+	// largest value (for memory, which a leak lifts at its peaks) or their
+	// smallest (for goroutines and open files, which follow the
+	// connections in use up and down: a leak lifts the floor).
+	Mid, Last float64
+	// StepGrowth is Last/Mid − 1.
 	StepGrowth float64
 	// SlopeGrowth is the least-squares slope over both thirds times their
 	// span, divided by their mean: how much the gauge grew over the two
@@ -30,14 +32,25 @@ type Trend struct {
 	Samples int
 }
 
+// Levels of a third for TrendOf.
+const (
+	LevelMax = "max"
+	LevelMin = "min"
+)
+
 // minTrendSamples is the fewest points after warm-up, per third, that a
 // trend is judged on.
 const minTrendSamples = 3
 
-// TrendOf computes the trend of points taken over a run of length total.
-// ok is false when either third has fewer than minTrendSamples points.
-func TrendOf(points []Point, total time.Duration) (tr Trend, ok bool) {
+// TrendOf computes the trend of points taken over a run of length total,
+// with level (LevelMax or LevelMin) as each third's level. ok is false when
+// either third has fewer than minTrendSamples points.
+func TrendOf(points []Point, total time.Duration, level string) (tr Trend, ok bool) {
 	warm, mid := total/3, 2*total/3
+	pick := math.Max
+	if level == LevelMin {
+		pick = math.Min
+	}
 	var n, nMid, nLast int
 	var sumT, sumV, sumTT, sumTV float64
 	first, lastT := time.Duration(-1), time.Duration(0)
@@ -46,11 +59,17 @@ func TrendOf(points []Point, total time.Duration) (tr Trend, ok bool) {
 			continue
 		}
 		if p.At < mid {
+			if nMid == 0 {
+				tr.Mid = p.Value
+			}
 			nMid++
-			tr.MidMax = math.Max(tr.MidMax, p.Value)
+			tr.Mid = pick(tr.Mid, p.Value)
 		} else {
+			if nLast == 0 {
+				tr.Last = p.Value
+			}
 			nLast++
-			tr.LastMax = math.Max(tr.LastMax, p.Value)
+			tr.Last = pick(tr.Last, p.Value)
 		}
 		if first < 0 {
 			first = p.At
@@ -67,8 +86,8 @@ func TrendOf(points []Point, total time.Duration) (tr Trend, ok bool) {
 	if nMid < minTrendSamples || nLast < minTrendSamples {
 		return tr, false
 	}
-	if tr.MidMax > 0 {
-		tr.StepGrowth = tr.LastMax/tr.MidMax - 1
+	if tr.Mid > 0 {
+		tr.StepGrowth = tr.Last/tr.Mid - 1
 	}
 	fn := float64(n)
 	if den := fn*sumTT - sumT*sumT; den > 0 && sumV > 0 {
@@ -78,13 +97,12 @@ func TrendOf(points []Point, total time.Duration) (tr Trend, ok bool) {
 	return tr, true
 }
 
-// Flat reports whether the gauge did not grow: the last third's maximum is
-// within tolerance (a share, 0.05 for 5 %) plus slack (an absolute amount,
-// for gauges that move with the load, such as goroutines and open files)
+// Flat reports whether the gauge did not grow: the last third's level is
+// within tolerance (a share, 0.05 for 5 %) plus slack (an absolute amount)
 // of the second third's, or the regression line over both grew by less
 // than that. Either test alone passes: a single late spike lifts the
 // maximum but not the line, and a saw-tooth lifts the line's noise but not
-// the maximum. A leak lifts both.
+// the levels. A leak lifts both.
 func (tr Trend) Flat(tolerance, slack float64) bool {
 	allowed := func(level float64) float64 {
 		if level <= 0 {
@@ -92,8 +110,7 @@ func (tr Trend) Flat(tolerance, slack float64) bool {
 		}
 		return tolerance + slack/level
 	}
-	mean := (tr.MidMax + tr.LastMax) / 2
-	return tr.StepGrowth <= allowed(tr.MidMax) || tr.SlopeGrowth <= allowed(mean)
+	return tr.StepGrowth <= allowed(tr.Mid) || tr.SlopeGrowth <= allowed((tr.Mid+tr.Last)/2)
 }
 
 // Check is one line of a verdict.
@@ -134,12 +151,16 @@ const (
 	DroppedShare = 0.001
 )
 
-// gaugeSlack is the absolute slack per gauge: goroutines and open files
-// follow the connections in use, which the load moves.
-var gaugeSlack = map[string]float64{
-	MetricRSS:        0,
-	MetricGoroutines: 20,
-	MetricOpenFDs:    20,
+// gaugeRule is how each gauge is judged: memory by its peaks; goroutines
+// and open files, which follow the connections in use, by their floor,
+// with a little absolute slack for small counts.
+var gaugeRule = map[string]struct {
+	level string
+	slack float64
+}{
+	MetricRSS:        {LevelMax, 0},
+	MetricGoroutines: {LevelMin, 10},
+	MetricOpenFDs:    {LevelMin, 10},
 }
 
 // Judge turns what a soak measured into a verdict with the given tolerance
@@ -158,16 +179,17 @@ func Judge(in VerdictInput, tolerance float64) Verdict {
 	for _, target := range sortedKeys(in.Gauges) {
 		for _, metric := range []string{MetricRSS, MetricGoroutines, MetricOpenFDs} {
 			name := fmt.Sprintf("%s flat (%s)", metricLabel[metric], target)
-			tr, ok := TrendOf(in.Gauges[target][metric], in.Duration)
+			rule := gaugeRule[metric]
+			tr, ok := TrendOf(in.Gauges[target][metric], in.Duration, rule.level)
 			if !ok {
 				add(name, false, "too few samples after warm-up (%d; need %d in each of the last two thirds): scrape more often or run longer",
 					tr.Samples, minTrendSamples)
 				continue
 			}
-			add(name, tr.Flat(tolerance, gaugeSlack[metric]),
-				"max %s in the second third, %s in the last (%+.1f%%); regression line %+.1f%% over both (allowed %.0f%% + %.0f)",
-				formatGauge(metric, tr.MidMax), formatGauge(metric, tr.LastMax), 100*tr.StepGrowth, 100*tr.SlopeGrowth,
-				100*tolerance, gaugeSlack[metric])
+			add(name, tr.Flat(tolerance, rule.slack),
+				"%s %s in the second third, %s in the last (%+.1f%%); regression line %+.1f%% over both (allowed %.0f%% + %.0f)",
+				rule.level, formatGauge(metric, tr.Mid), formatGauge(metric, tr.Last), 100*tr.StepGrowth, 100*tr.SlopeGrowth,
+				100*tolerance, rule.slack)
 		}
 	}
 	return v

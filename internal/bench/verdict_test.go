@@ -41,7 +41,7 @@ func TestTrend(t *testing.T) {
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, ok := TrendOf(series(total, 5*time.Second, tc.f), total)
+			tr, ok := TrendOf(series(total, 5*time.Second, tc.f), total, LevelMax)
 			if !ok {
 				t.Fatal("not enough samples")
 			}
@@ -57,29 +57,47 @@ func TestTrend(t *testing.T) {
 				return 500 // far above what follows: ignored
 			}
 			return 100
-		}), total)
-		if !ok || tr.MidMax != 100 || tr.LastMax != 100 || tr.StepGrowth != 0 {
+		}), total, LevelMax)
+		if !ok || tr.Mid != 100 || tr.Last != 100 || tr.StepGrowth != 0 {
 			t.Fatalf("%+v, %v", tr, ok)
+		}
+	})
+
+	t.Run("a floor judges gauges that follow the connections", func(t *testing.T) {
+		// Goroutines: 40 at rest, up to 300 with the connections a slow
+		// minute opens, more often late in the run; the floor stays.
+		busy := series(total, 5*time.Second, func(s float64) float64 {
+			if int(s)%50 == 0 || (s > 450 && int(s)%20 == 0) {
+				return 300
+			}
+			return 40
+		})
+		if tr, _ := TrendOf(busy, total, LevelMin); !tr.Flat(DefaultTolerance, 10) {
+			t.Fatalf("a steady floor with bursts was judged growing: %+v", tr)
+		}
+		leak := series(total, 5*time.Second, func(s float64) float64 { return 40 + s/10 }) // one goroutine every 10 s
+		if tr, _ := TrendOf(leak, total, LevelMin); tr.Flat(DefaultTolerance, 10) {
+			t.Fatalf("a rising floor was judged flat: %+v", tr)
 		}
 	})
 
 	t.Run("the slack absorbs small absolute moves of small gauges", func(t *testing.T) {
 		tr, _ := TrendOf(series(total, 5*time.Second, func(s float64) float64 {
-			if s > 450 {
-				return 40 // goroutines: 30 → 40 with the connections in use
+			if s > 395 {
+				return 36 // open files: 30 → 36 from the last third on
 			}
 			return 30
-		}), total)
-		if tr.Flat(DefaultTolerance, 0) || !tr.Flat(DefaultTolerance, 20) {
-			t.Fatalf("30 → 40 must fail without slack and pass with 20: %+v", tr)
+		}), total, LevelMin)
+		if tr.Flat(DefaultTolerance, 0) || !tr.Flat(DefaultTolerance, 10) {
+			t.Fatalf("30 → 36 must fail without slack and pass with 10: %+v", tr)
 		}
 	})
 
 	t.Run("too few samples are not judged", func(t *testing.T) {
-		if _, ok := TrendOf(series(total, 2*time.Minute, func(float64) float64 { return 1 }), total); ok {
+		if _, ok := TrendOf(series(total, 2*time.Minute, func(float64) float64 { return 1 }), total, LevelMax); ok {
 			t.Fatal("a sample every 2 minutes over 10 minutes (2 in the second third) was judged")
 		}
-		if _, ok := TrendOf(series(total, time.Minute, func(float64) float64 { return 1 }), total); !ok {
+		if _, ok := TrendOf(series(total, time.Minute, func(float64) float64 { return 1 }), total, LevelMax); !ok {
 			t.Fatal("a sample a minute over 10 minutes (3 and 4 in the last two thirds) was not judged")
 		}
 	})

@@ -51,10 +51,12 @@ end it prints a verdict, and exits with an error if it fails:
 
   no 5xx, every request answered, at most 0.1% dropped, every reuse answer the
   client's first token, and, per target, RSS, goroutines and open files flat
-  after warm-up: the first third of the run is warm-up; a gauge is flat if the
-  last third's maximum is within --tolerance of the second third's, or the
-  regression line over both thirds grew by less than that (goroutines and
-  open files get 20 of slack, as they follow the connections in use).
+  after warm-up. The first third of the run is warm-up; a gauge is flat if its
+  level in the last third is within --tolerance of its level in the second
+  third, or the regression line over both thirds grew by less than that. The
+  level of RSS is its maximum; that of goroutines and open files, which follow
+  the connections in use up and down, is their minimum (with 10 of slack).
+  With --json the result holds every sample, to be judged again.
 
 Run the servers with rate limits off (--rate-limits=false), or limits above
 the rate: every request comes from this one address.`,
@@ -189,8 +191,17 @@ func soakJSON(res *bench.SoakResult) map[string]any {
 			"p50_ms": ms(r.All.P50), "p99_ms": ms(r.All.P99), "latency_by_kind": byKind, "gauges": r.Gauges,
 		})
 	}
+	samples := map[string]map[string][][2]float64{} // URL → gauge → [seconds, value]
+	for u, byGauge := range res.Gauges {
+		samples[u] = map[string][][2]float64{}
+		for g, points := range byGauge {
+			for _, p := range points {
+				samples[u][g] = append(samples[u][g], [2]float64{p.At.Seconds(), p.Value})
+			}
+		}
+	}
 	return map[string]any{
-		"rate": res.Rate, "mix": res.Mix.String(), "duration_s": res.Duration.Seconds(), "elapsed_s": res.Elapsed.Seconds(),
+		"samples": samples, "rate": res.Rate, "mix": res.Mix.String(), "duration_s": res.Duration.Seconds(), "elapsed_s": res.Elapsed.Seconds(),
 		"intervals": intervals, "totals": res.Totals, "reuse_mismatched": res.Mismatched,
 		"scrape_errors": res.ScrapeErrors, "verdict": res.Verdict,
 	}
