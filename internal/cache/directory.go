@@ -59,6 +59,12 @@ type Directory struct {
 	// feed (revocations.go).
 	records atomic.Pointer[RevocationRecords]
 
+	// runMu guards the Refresh runs: queued is the run new callers wait
+	// for, running whether a goroutine is working through runs.
+	runMu   sync.Mutex
+	queued  *refreshRun
+	running bool
+
 	mu       sync.Mutex // serialises syncs
 	lastID   int64
 	lastSync atomic.Int64 // unix nanoseconds of the last successful sync
@@ -209,9 +215,62 @@ func (d *Directory) loadRevocations(ctx context.Context) error {
 	return nil
 }
 
+// refreshRun is one sync that Refresh callers wait for.
+type refreshRun struct {
+	done chan struct{}
+	err  error
+}
+
+// refreshTimeout bounds one sync run on behalf of Refresh callers, which
+// may each stop waiting earlier.
+const refreshTimeout = 30 * time.Second
+
 // Refresh applies every change in the feed since the last sync. The admin
-// API calls it after a mutation so that the change is visible at once.
+// API and token revocation call it after a mutation so that the change is
+// visible at once. Callers that arrive while a sync runs share the next
+// one, which starts after they called and so sees what they committed: a
+// burst of mutations costs two syncs, not one each (a sync that applies a
+// revocation re-reads every unexpired revocation).
 func (d *Directory) Refresh(ctx context.Context) error {
+	d.runMu.Lock()
+	if d.queued == nil {
+		d.queued = &refreshRun{done: make(chan struct{})}
+	}
+	run := d.queued
+	if !d.running {
+		d.running = true
+		go d.runRefreshes(context.WithoutCancel(ctx))
+	}
+	d.runMu.Unlock()
+	select {
+	case <-run.done:
+		return run.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runRefreshes syncs for the queued run until none is queued.
+func (d *Directory) runRefreshes(ctx context.Context) {
+	for {
+		d.runMu.Lock()
+		run := d.queued
+		d.queued = nil
+		if run == nil {
+			d.running = false
+			d.runMu.Unlock()
+			return
+		}
+		d.runMu.Unlock()
+		rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+		run.err = d.sync(rctx)
+		cancel()
+		close(run.done)
+	}
+}
+
+// sync applies every change in the feed since the last sync.
+func (d *Directory) sync(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for {
