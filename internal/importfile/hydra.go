@@ -120,22 +120,10 @@ func readHydraSecrets(r io.Reader, secrets map[string]*hydraSecret) ([]manage.Im
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	col, err := readHeader(cr, "secrets file, ", []string{"client_id", "secret", "secret_hash"},
+		"a header line naming client_id and secret or secret_hash is needed")
 	if err != nil {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "secrets file, line 1: a header line naming client_id and secret or secret_hash is needed")
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\xEF\xBB\xBF")))
-		switch h {
-		case "client_id", "secret", "secret_hash":
-		default:
-			return nil, gatehouse.Errorf(gatehouse.EINVALID, "secrets file, line 1: unknown column %q (columns: client_id, secret, secret_hash)", h)
-		}
-		if _, dup := col[h]; dup {
-			return nil, gatehouse.Errorf(gatehouse.EINVALID, "secrets file, line 1: column %q appears twice", h)
-		}
-		col[h] = i
+		return nil, err
 	}
 	if _, ok := col["client_id"]; !ok {
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "secrets file, line 1: no client_id column")
@@ -160,8 +148,8 @@ func readHydraSecrets(r io.Reader, secrets map[string]*hydraSecret) ([]manage.Im
 		} else if err != nil {
 			return nil, fmt.Errorf("read the secrets file: %w", err)
 		}
-		if len(rec) != len(header) {
-			problem(line, "%d fields, the header names %d", len(rec), len(header))
+		if len(rec) != len(col) {
+			problem(line, "%d fields, the header names %d", len(rec), len(col))
 			continue
 		}
 		get := func(name string) string {

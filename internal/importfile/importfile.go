@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -165,20 +166,9 @@ func readCSV(r io.Reader) ([]manage.ImportClient, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	col, err := readHeader(cr, "", Columns, "the file needs a header line naming its columns")
 	if err != nil {
-		return nil, gatehouse.Errorf(gatehouse.EINVALID, "line 1: the file needs a header line naming its columns")
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\xEF\xBB\xBF")))
-		if !known(h) {
-			return nil, gatehouse.Errorf(gatehouse.EINVALID, "line 1: unknown column %q (columns: %s)", h, strings.Join(Columns, ", "))
-		}
-		if _, dup := col[h]; dup {
-			return nil, gatehouse.Errorf(gatehouse.EINVALID, "line 1: column %q appears twice", h)
-		}
-		col[h] = i
+		return nil, err
 	}
 	var rows []manage.ImportClient
 	for {
@@ -197,8 +187,8 @@ func readCSV(r io.Reader) ([]manage.ImportClient, error) {
 		} else if err != nil {
 			return nil, fmt.Errorf("read CSV: %w", err)
 		}
-		if len(rec) != len(header) {
-			rows = append(rows, manage.ImportClient{Line: line, Problem: fmt.Sprintf("%d fields, the header names %d", len(rec), len(header))})
+		if len(rec) != len(col) {
+			rows = append(rows, manage.ImportClient{Line: line, Problem: fmt.Sprintf("%d fields, the header names %d", len(rec), len(col))})
 			continue
 		}
 		get := func(name string) string {
@@ -336,11 +326,25 @@ func list(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
 }
 
-func known(col string) bool {
-	for _, c := range Columns {
-		if c == col {
-			return true
-		}
+// readHeader reads the header line of a CSV file and returns each named
+// column's index. A column outside allowed, or named twice, refuses the
+// file; where ("" or "secrets file, ") starts each error, and missing is
+// the error of a file without a header line.
+func readHeader(cr *csv.Reader, where string, allowed []string, missing string) (map[string]int, error) {
+	header, err := cr.Read()
+	if err != nil {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "%sline 1: %s", where, missing)
 	}
-	return false
+	col := make(map[string]int, len(header))
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\xEF\xBB\xBF")))
+		if !slices.Contains(allowed, h) {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "%sline 1: unknown column %q (columns: %s)", where, h, strings.Join(allowed, ", "))
+		}
+		if _, dup := col[h]; dup {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "%sline 1: column %q appears twice", where, h)
+		}
+		col[h] = i
+	}
+	return col, nil
 }
