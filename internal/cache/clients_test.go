@@ -15,6 +15,22 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 )
 
+// openStore returns a migrated SQLite store in the test's directory,
+// closed when the test ends.
+func openStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "gh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // countingStore counts the client reads that reach the store; gate, when
 // set, is called before each read (to hold it), and fail makes reads fail.
 type countingStore struct {
@@ -53,14 +69,7 @@ type clientFixture struct {
 func newClientFixture(t *testing.T) *clientFixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "gh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	f := &clientFixture{store: &countingStore{Store: st}, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	if err := st.CreateEnvironment(ctx, &gatehouse.Environment{Name: "sandbox", SigningAlgorithm: gatehouse.AlgES256,
 		Tokens: gatehouse.DefaultTokenSettings(), Limits: gatehouse.DefaultRateLimits(), CreatedAt: f.now, UpdatedAt: f.now}); err != nil {

@@ -2,25 +2,16 @@ package cache_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
-	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 )
 
 func TestDirectoryFollowsCredentialRevocations(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "gh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	must := func(err error) {
@@ -41,7 +32,7 @@ func TestDirectoryFollowsCredentialRevocations(t *testing.T) {
 		return c
 	}
 	a, b := newClient("client-a"), newClient("client-b")
-	_, err = st.RevokeSecret(ctx, a.ID, a.Secrets[0].ID, now)
+	_, err := st.RevokeSecret(ctx, a.ID, a.Secrets[0].ID, now)
 	must(err)
 
 	d := cache.New(cache.Config{Store: st, Now: clock})

@@ -3,7 +3,6 @@ package cache_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/internal/cache"
-	"github.com/gatehouse-dev/gatehouse/internal/sqlstore"
 )
 
 // slowFeed is a store whose change-feed reads are slow and counted.
@@ -28,14 +26,7 @@ func (s *slowFeed) Changes(ctx context.Context, after int64, limit int) ([]gateh
 
 func TestConcurrentRefreshesShareSyncsAndSeeTheirChanges(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "gh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	store := &slowFeed{Store: st}
 	d := cache.New(cache.Config{Store: store, Now: func() time.Time { return now }})
@@ -76,14 +67,7 @@ func TestConcurrentRefreshesShareSyncsAndSeeTheirChanges(t *testing.T) {
 
 func TestRefreshReturnsWhenItsCallerGivesUp(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "gh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	store := &slowFeed{Store: st}
 	d := cache.New(cache.Config{Store: store})
 	if err := d.Load(ctx); err != nil {
