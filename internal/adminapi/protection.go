@@ -118,13 +118,6 @@ func auditFilter(q url.Values, maxLimit int) (gatehouse.AuditFilter, error) {
 	return f, nil
 }
 
-func auditEventJSON(e *gatehouse.AuditEvent) wire.AuditEvent {
-	return wire.AuditEvent{
-		ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, SourceIP: e.SourceIP, Action: e.Action,
-		Object: e.Object, Environment: e.Environment, Outcome: e.Outcome, Detail: e.Detail,
-	}
-}
-
 // listAudit serves GET /admin/v1/audit: a page of events, oldest first
 // (after= pages on) or newest first with order=desc (before= pages on).
 func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, _ *gatehouse.Principal) error {
@@ -141,7 +134,7 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, _ *gatehouse
 	}
 	out := wire.AuditPage{Items: make([]wire.AuditEvent, 0, len(list))}
 	for _, e := range list {
-		out.Items = append(out.Items, auditEventJSON(e))
+		out.Items = append(out.Items, wire.AuditEventOf(e))
 	}
 	if len(list) == f.Limit {
 		last := list[len(list)-1].ID
@@ -183,7 +176,7 @@ func (h *Handler) exportAudit(w http.ResponseWriter, r *http.Request, _ *gatehou
 	page := first
 	for len(page) > 0 {
 		for _, e := range page {
-			if err := enc.Encode(auditEventJSON(e)); err != nil {
+			if err := enc.Encode(wire.AuditEventOf(e)); err != nil {
 				return nil // the client went away; the status is sent
 			}
 			if remaining > 0 {

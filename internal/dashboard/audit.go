@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/internal/adminapi/wire"
 )
 
 // auditPageSize is how many events one page of the audit log shows.
@@ -109,19 +110,6 @@ func (d *Dashboard) auditLog(w http.ResponseWriter, r *http.Request, c *Caller) 
 	d.render(w, r, c, http.StatusOK, "audit", &Page{Title: "Audit log", Nav: "audit", Data: page})
 }
 
-// auditRecord is an audit event in an export.
-type auditRecord struct {
-	ID          int64     `json:"id"`
-	Time        time.Time `json:"time"`
-	Actor       string    `json:"actor"`
-	SourceIP    string    `json:"source_ip,omitempty"`
-	Action      string    `json:"action"`
-	Object      string    `json:"object,omitempty"`
-	Environment string    `json:"environment,omitempty"`
-	Outcome     string    `json:"outcome"`
-	Detail      string    `json:"detail,omitempty"`
-}
-
 // auditExport writes the filtered log, newest first, as CSV or JSON lines
 // (format=csv or format=jsonl), at most auditExportLimit events.
 func (d *Dashboard) auditExport(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -169,8 +157,7 @@ func (d *Dashboard) auditExport(w http.ResponseWriter, r *http.Request, c *Calle
 	h.Set("Content-Disposition", `attachment; filename="`+name+`.jsonl"`)
 	enc := json.NewEncoder(w)
 	for _, e := range events {
-		enc.Encode(auditRecord{ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, SourceIP: e.SourceIP, Action: e.Action,
-			Object: e.Object, Environment: e.Environment, Outcome: e.Outcome, Detail: e.Detail})
+		enc.Encode(wire.AuditEventOf(e))
 	}
 }
 

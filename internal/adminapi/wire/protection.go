@@ -1,6 +1,10 @@
 package wire
 
-import "time"
+import (
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+)
 
 // RateLimits are an environment's token endpoint rate limits: requests per
 // minute (sustained) and burst, per client and per source IP. A rate of 0
@@ -52,6 +56,14 @@ type AuditEvent struct {
 	Environment string    `json:"environment,omitempty"`
 	Outcome     string    `json:"outcome"`
 	Detail      string    `json:"detail,omitempty"`
+}
+
+// AuditEventOf is e as the admin API and the dashboard's export write it.
+func AuditEventOf(e *gatehouse.AuditEvent) AuditEvent {
+	return AuditEvent{
+		ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, SourceIP: e.SourceIP, Action: e.Action,
+		Object: e.Object, Environment: e.Environment, Outcome: e.Outcome, Detail: e.Detail,
+	}
 }
 
 // AuditPage is a page of GET /admin/v1/audit. NextAfter (oldest first) or
